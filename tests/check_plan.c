@@ -1,0 +1,275 @@
+/*
+ * check_plan.c - the plan's safety rules on hand-built snapshots, the
+ * proportional policy against hand-computed numbers, sizes.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "memrex.h"
+
+#define MIB 1024ULL
+
+static mrx_dom dom[8];
+static mrx_snapshot snap;
+static mrx_params par;
+static mrx_decision want[8], out[8];
+
+static mrx_dom *add(uint32_t id, uint64_t cur, uint64_t min, uint64_t max)
+{
+    mrx_dom *d = &dom[snap.n++];
+
+    memset(d, 0, sizeof(*d));
+    d->domid = id;
+    snprintf(d->name, sizeof(d->name), "d%u", id);
+    d->current_kb = d->target_kb = cur;
+    d->static_max_kb = d->max_kb = max;
+    d->min_kb = min;
+    d->managed = true;
+    d->weight = 256;
+    return d;
+}
+
+static void setup(void)
+{
+    memset(&snap, 0, sizeof(snap));
+    memset(want, 0, sizeof(want));
+    snap.dom = dom;
+    mrx_params_default(&par);
+    par.host_reserve_kb = 64 * MIB;
+    par.deadband_kb = 0;
+}
+
+static void plan_ok(void)
+{
+    char why[160] = "";
+
+    mrx_plan(&snap, &par, want, out);
+    ck_assert_msg(mrx_plan_check(&snap, &par, out, why, sizeof(why)) == 0,
+                  "invariant: %s", why);
+}
+
+START_TEST(test_clamp_floor_ceiling)
+{
+    add(1, 512 * MIB, 256 * MIB, 1024 * MIB);
+    add(2, 512 * MIB, 256 * MIB, 1024 * MIB);
+    snap.host_free_kb = 4096 * MIB;
+    want[0].target_kb = 16 * MIB;          /* below floor */
+    want[1].target_kb = 8192 * MIB;        /* above static max */
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 256 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 1024 * MIB);
+    ck_assert_ptr_nonnull(strstr(out[0].reason, "clamped"));
+}
+END_TEST
+
+/* Growth only from memory already free: free 300 MiB, reserve 64 MiB,
+ * so 236 MiB for two receivers asking 200 + 400 MiB, while a donor gives
+ * 500 MiB back that is not free yet.  Each receiver gets
+ * 236 * ask / 600: 78.67 and 157.33 MiB. */
+START_TEST(test_shrink_before_grow)
+{
+    add(1, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    add(2, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    add(3, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    snap.host_free_kb = 300 * MIB;
+    want[0].target_kb = 524 * MIB;
+    want[1].target_kb = 1224 * MIB;
+    want[2].target_kb = 1424 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 524 * MIB);
+    ck_assert(out[1].target_kb - 1024 * MIB + out[2].target_kb - 1024 * MIB
+              <= 236 * MIB);
+    ck_assert_uint_ge(out[1].target_kb, 1024 * MIB + 78 * MIB);
+    ck_assert_uint_le(out[1].target_kb, 1024 * MIB + 79 * MIB);
+    ck_assert_uint_ge(out[2].target_kb, 1024 * MIB + 157 * MIB);
+    ck_assert_uint_le(out[2].target_kb, 1024 * MIB + 158 * MIB);
+}
+END_TEST
+
+START_TEST(test_fistpoint_breaks_check)
+{
+    char why[160];
+
+    add(1, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    add(2, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    snap.host_free_kb = 100 * MIB;
+    want[0].target_kb = 524 * MIB;
+    want[1].target_kb = 1524 * MIB;
+    par.fistpoints = MRX_FIST_NO_SHRINK_FIRST;
+    mrx_plan(&snap, &par, want, out);
+    ck_assert_int_eq(mrx_plan_check(&snap, &par, out, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "growth"));
+}
+END_TEST
+
+/* Host free 20 MiB with a 64 MiB reserve: 44 MiB must come back, from
+ * headroom above the floor in proportion (300 and 100 MiB: 33 + 11). */
+START_TEST(test_reserve_restored)
+{
+    add(1, 428 * MIB, 128 * MIB, 2048 * MIB);
+    add(2, 228 * MIB, 128 * MIB, 2048 * MIB);
+    snap.host_free_kb = 20 * MIB;
+    want[0].target_kb = 600 * MIB;
+    want[1].target_kb = 228 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 395 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 217 * MIB);
+}
+END_TEST
+
+START_TEST(test_floor_first)
+{
+    add(1, 100 * MIB, 256 * MIB, 1024 * MIB);   /* below its floor */
+    add(2, 512 * MIB, 128 * MIB, 1024 * MIB);
+    snap.host_free_kb = 164 * MIB;               /* 100 MiB to give */
+    want[0].target_kb = 512 * MIB;
+    want[1].target_kb = 1024 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 200 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 512 * MIB);
+}
+END_TEST
+
+START_TEST(test_stuck_and_unmanaged)
+{
+    mrx_dom *a = add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+    mrx_dom *b = add(2, 512 * MIB, 128 * MIB, 1024 * MIB);
+
+    a->stuck = true;
+    b->managed = false;
+    b->target_kb = 600 * MIB;
+    snap.host_free_kb = 2048 * MIB;
+    want[0].target_kb = 900 * MIB;
+    want[1].target_kb = 100 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 600 * MIB);
+    ck_assert_ptr_nonnull(strstr(out[0].reason, "stuck"));
+}
+END_TEST
+
+START_TEST(test_deadband)
+{
+    add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+    snap.host_free_kb = 2048 * MIB;
+    par.deadband_kb = 4 * MIB;
+    want[0].target_kb = 515 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
+    want[0].target_kb = 520 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 520 * MIB);
+}
+END_TEST
+
+/* squeezed's formula by hand: free 1000, reserve 64; A [256,1024] at 512,
+ * B [512,2048] at 1024.  surplus = 1000 - 64 + 256 + 512 = 1704;
+ * range = 768 + 1536 = 2304; gamma = 0.739583;
+ * A = 256 + 0.739583 * 768 = 824; B = 512 + 0.739583 * 1536 = 1648. */
+START_TEST(test_proportional_by_hand)
+{
+    const mrx_policy *pol = mrx_policy_find("proportional");
+    mrx_pstate st[2];
+
+    ck_assert_ptr_nonnull(pol);
+    add(1, 512 * MIB, 256 * MIB, 1024 * MIB);
+    add(2, 1024 * MIB, 512 * MIB, 2048 * MIB);
+    snap.host_free_kb = 1000 * MIB;
+    memset(st, 0, sizeof(st));
+    pol->decide(&snap, &par, st, want);
+    ck_assert_uint_eq(want[0].target_kb, 824 * MIB);
+    ck_assert_uint_eq(want[1].target_kb, 1648 * MIB);
+    plan_ok();
+    /* sum(targets) = sum(current) + free - reserve */
+    ck_assert_uint_eq(out[0].target_kb + out[1].target_kb,
+                      1536 * MIB + 1000 * MIB - 64 * MIB);
+}
+END_TEST
+
+/* Not enough for the floors: gamma clamps to 0, everyone at its floor. */
+START_TEST(test_proportional_scarce)
+{
+    const mrx_policy *pol = mrx_policy_find("proportional");
+    mrx_pstate st[2] = { { 0 } };
+
+    add(1, 300 * MIB, 256 * MIB, 1024 * MIB);
+    add(2, 512 * MIB, 512 * MIB, 2048 * MIB);
+    snap.host_free_kb = 0;
+    pol->decide(&snap, &par, st, want);
+    ck_assert_uint_eq(want[0].target_kb, 256 * MIB);
+    ck_assert_uint_eq(want[1].target_kb, 512 * MIB);
+    plan_ok();
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+    uint64_t kb;
+
+    ck_assert_int_eq(mrx_parse_size_kb("512m", 'k', &kb), 0);
+    ck_assert_uint_eq(kb, 512 * 1024);
+    ck_assert_int_eq(mrx_parse_size_kb("2G", 'k', &kb), 0);
+    ck_assert_uint_eq(kb, 2 * 1024 * 1024);
+    ck_assert_int_eq(mrx_parse_size_kb("4096", 'k', &kb), 0);
+    ck_assert_uint_eq(kb, 4096);
+    ck_assert_int_eq(mrx_parse_size_kb("1b", 'k', &kb), 0);
+    ck_assert_uint_eq(kb, 1);
+    ck_assert_int_eq(mrx_parse_size_kb("1t", 'k', &kb), 0);
+    ck_assert_uint_eq(kb, 1ULL << 30);
+    ck_assert_int_eq(mrx_parse_size_kb("", 'k', &kb), EINVAL);
+    ck_assert_int_eq(mrx_parse_size_kb("-1m", 'k', &kb), EINVAL);
+    ck_assert_int_eq(mrx_parse_size_kb("12mb", 'k', &kb), EINVAL);
+    ck_assert_int_eq(mrx_parse_size_kb("1x", 'k', &kb), EINVAL);
+    ck_assert_int_eq(mrx_parse_size_kb("99999999999999999999t", 'k', &kb),
+                     ERANGE);
+    ck_assert_int_eq(mrx_parse_size_kb("18446744073709551615", 't', &kb),
+                     ERANGE);
+}
+END_TEST
+
+START_TEST(test_policy_table)
+{
+    char names[256];
+
+    ck_assert_ptr_nonnull(mrx_policy_find("static"));
+    ck_assert_ptr_null(mrx_policy_find("nosuch"));
+    mrx_policy_names(names, sizeof(names));
+    ck_assert_ptr_nonnull(strstr(names, "proportional"));
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_clamp_floor_ceiling);
+    tcase_add_test(tc, test_shrink_before_grow);
+    tcase_add_test(tc, test_fistpoint_breaks_check);
+    tcase_add_test(tc, test_reserve_restored);
+    tcase_add_test(tc, test_floor_first);
+    tcase_add_test(tc, test_stuck_and_unmanaged);
+    tcase_add_test(tc, test_deadband);
+    tcase_add_test(tc, test_proportional_by_hand);
+    tcase_add_test(tc, test_proportional_scarce);
+    tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_policy_table);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(plan_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * check_sim.c - the engine on the simulated host: determinism, every
+ * invariant on every tick of long runs for every policy, and proof that
+ * the invariant checks fail when a safety rule is switched off.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <check.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memrex.h"
+
+static xentoollog_logger *quiet_logger(void)
+{
+    static xentoollog_logger_stdiostream *lg;
+
+    if (!lg)
+        lg = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
+    return (xentoollog_logger *)lg;
+}
+
+static mrx_scenario *load_text(const char *text)
+{
+    mrx_scenario *sc = NULL;
+
+    ck_assert_int_eq(mrx_scenario_parse(text, "test", stderr, &sc), 0);
+    return sc;
+}
+
+/* The test's own statement of the invariants, written apart from
+ * plan.c so that a bug there cannot hide itself.  Returns the number
+ * broken in this tick. */
+static int broken(const mrx_snapshot *s, const mrx_decision *t,
+                  uint64_t reserve, char *why, size_t len)
+{
+    uint64_t grow = 0, mgrow = 0;
+    unsigned i;
+
+    for (i = 0; i < s->n; i++) {
+        const mrx_dom *d = &s->dom[i];
+        uint64_t ceil = d->static_max_kb, floor;
+
+        if (d->max_kb && d->max_kb < ceil)
+            ceil = d->max_kb;
+        floor = d->min_kb < ceil ? d->min_kb : ceil;
+        if (floor > d->current_kb)
+            floor = d->current_kb;
+        if (!d->managed) {
+            if (t[i].target_kb != d->target_kb) {
+                snprintf(why, len, "unmanaged %s changed", d->name);
+                return 1;
+            }
+        } else if (t[i].target_kb > ceil || t[i].target_kb < floor) {
+            snprintf(why, len, "%s target %" PRIu64 " outside [%" PRIu64
+                     ", %" PRIu64 "]", d->name, t[i].target_kb, floor, ceil);
+            return 1;
+        }
+        if (t[i].target_kb > d->current_kb) {
+            grow += t[i].target_kb - d->current_kb;
+            if (d->managed)
+                mgrow += t[i].target_kb - d->current_kb;
+        }
+        if (d->managed && d->stuck && t[i].target_kb > d->current_kb) {
+            snprintf(why, len, "stuck %s promised memory", d->name);
+            return 1;
+        }
+    }
+    if (mgrow && grow + reserve > s->host_free_kb) {
+        snprintf(why, len, "growth %" PRIu64 " + reserve %" PRIu64
+                 " > free %" PRIu64, grow, reserve, s->host_free_kb);
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct run_result {
+    uint64_t ticks, violations, digest;
+    mrx_counters cnt;
+    mrx_sim_totals tot;
+    char first[200];
+    unsigned n;
+    uint64_t final_target[16];
+} run_result;
+
+static void run(const mrx_scenario *sc, const char *policy, unsigned fist,
+                uint64_t seed, unsigned ticks, run_result *r)
+{
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i;
+
+    memset(r, 0, sizeof(*r));
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "%s", policy);
+    p.interval_ms = 1000;
+    p.fistpoints = fist;
+    b = mrx_sim_new(sc, seed, 0, quiet_logger());
+    ck_assert_ptr_nonnull(b);
+    e = mrx_engine_new(b, &p, quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (i = 0; i < ticks; i++) {
+        char why[160];
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        if (broken(mrx_engine_snapshot(e), mrx_engine_targets(e),
+                   p.host_reserve_kb, why, sizeof(why))) {
+            if (!r->violations)
+                snprintf(r->first, sizeof(r->first), "tick %u: %s", i, why);
+            r->violations++;
+        }
+        r->digest = r->digest * 31 + mrx_sim_digest(b);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+        r->ticks++;
+    }
+    r->n = mrx_engine_snapshot(e)->n;
+    for (i = 0; i < r->n && i < 16; i++)
+        r->final_target[i] = mrx_engine_targets(e)[i].target_kb;
+    r->cnt = *mrx_engine_counters(e);
+    mrx_sim_totals_get(b, &r->tot);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+}
+
+START_TEST(test_deterministic)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    run_result a, b, c;
+
+    run(sc, "proportional", 0, 7, 300, &a);
+    run(sc, "proportional", 0, 7, 300, &b);
+    run(sc, "proportional", 0, 8, 300, &c);
+    ck_assert_uint_eq(a.digest, b.digest);
+    ck_assert_uint_eq(a.cnt.reallocations, b.cnt.reallocations);
+    ck_assert_uint_eq(a.tot.pages_swapped_in, b.tot.pages_swapped_in);
+    /* the random workload draws from the seed */
+    ck_assert_uint_ne(a.digest, c.digest);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* >= 1,000 ticks, >= 8 domains, every policy, invariants every tick. */
+START_TEST(test_every_policy_long_run)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_policy *pol = mrx_policies[_i];
+    run_result r;
+
+    run(sc, pol->name, 0, 1, 1200, &r);
+    ck_assert_uint_eq(r.ticks, 1200);
+    ck_assert_msg(r.violations == 0, "%s: %" PRIu64 " violations, first %s",
+                  pol->name, r.violations, r.first);
+    ck_assert_uint_eq(r.cnt.invariant_violations, 0);
+    ck_assert_uint_eq(r.cnt.apply_errors, 0);
+    if (strcmp(pol->name, "static"))
+        ck_assert_uint_gt(r.cnt.reallocations, 0);
+    else
+        ck_assert_uint_eq(r.cnt.reallocations, 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* Switching off shrink-before-grow must be caught by the checks. */
+START_TEST(test_fistpoint_caught)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    run_result r;
+
+    run(sc, "proportional", MRX_FIST_NO_SHRINK_FIRST, 1, 1200, &r);
+    ck_assert_uint_gt(r.violations, 0);
+    ck_assert_uint_gt(r.cnt.invariant_violations, 0);
+    run(sc, "proportional", MRX_FIST_NO_RESERVE, 1, 1200, &r);
+    ck_assert_uint_gt(r.violations, 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* The proportional policy moves memory from the small idle-3 (768 MiB,
+ * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
+ * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
+START_TEST(test_proportional_moves_memory)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    run_result st, pr;
+
+    run(sc, "static", 0, 1, 600, &st);
+    run(sc, "proportional", 0, 1, 600, &pr);
+    ck_assert_uint_eq(st.final_target[4], 1024 * 1024);
+    ck_assert_uint_gt(pr.final_target[4], 1024 * 1024);
+    ck_assert_uint_lt(pr.final_target[3], 768 * 1024);
+    ck_assert(pr.tot.held_kb_ms > 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+static const char stuck_text[] =
+    "host_memory = \"4g\"\n"
+    "domains = [\n"
+    "  \"name=stuck,memory=1g,maxmem=2g,balloon=stuck,workload=steady:100m\",\n"
+    "  \"name=flaky,memory=1g,maxmem=2g,balloon=flaky,"
+    "workload=mono:100m:1800m:120\",\n"
+    "  \"name=floor,memory=1g,maxmem=2g,hidden_floor=900m,"
+    "workload=steady:100m\",\n"
+    "  \"name=want,memory=512m,maxmem=3g,workload=ramp:100m:2500m:200\",\n"
+    "]\n";
+
+/* Badly behaved balloons are noticed and never counted on. */
+START_TEST(test_stuck_balloons)
+{
+    mrx_scenario *sc = load_text(stuck_text);
+    run_result r;
+
+    run(sc, mrx_policies[_i]->name, 0, 3, 1000, &r);
+    ck_assert_msg(r.violations == 0, "%s", r.first);
+    if (strcmp(mrx_policies[_i]->name, "static"))
+        ck_assert_uint_gt(r.cnt.stuck_events, 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+START_TEST(test_scenario_errors)
+{
+    mrx_scenario *sc = NULL;
+    FILE *f = tmpfile();
+    char buf[512] = "";
+
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "bogus=1\" ]\n", "t1", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=2g,"
+                                        "maxmem=1g\" ]\n", "t2", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("host_memory = \"1g\"\ndomains = "
+                                        "[ \"name=a,memory=2g\" ]\n", "t3",
+                                        f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "workload=ramp:1g\" ]\n", "t4", f,
+                                        &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = = 3\n", "t5", f, &sc), 0);
+    ck_assert_ptr_null(sc);
+    rewind(f);
+    ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "t1: domains[0]: unknown key 'bogus'"));
+    ck_assert_ptr_nonnull(strstr(buf, "t5:1:"));
+    fclose(f);
+}
+END_TEST
+
+START_TEST(test_status_roundtrip)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    mrx_status st;
+    char *json, why[128];
+
+    mrx_params_default(&p);
+    b = mrx_sim_new(sc, 1, 0, quiet_logger());
+    e = mrx_engine_new(b, &p, quiet_logger());
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    json = mrx_engine_status_json(e);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_int_eq(mrx_status_parse(json, &st, why, sizeof(why)), 0);
+    ck_assert_uint_eq(st.n, 9);
+    ck_assert_str_eq(st.dom[0].name, "Domain-0");
+    ck_assert(!st.dom[0].managed);
+    ck_assert(st.dom[1].agent);
+    ck_assert_uint_gt(st.dom[1].demand_kb, 0);
+    ck_assert_str_eq(st.policy, "proportional");
+    mrx_status_dispose(&st);
+    ck_assert_int_eq(mrx_status_parse("{\"version\":1", &st, why,
+                                      sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_status_parse("{\"version\":2,\"domains\":[]}", &st,
+                                      why, sizeof(why)), EINVAL);
+    free(json);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+static Suite *sim_suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("engine");
+    int npol = 0;
+
+    while (mrx_policies[npol])
+        npol++;
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_loop_test(tc, test_every_policy_long_run, 0, npol);
+    tcase_add_test(tc, test_fistpoint_caught);
+    tcase_add_test(tc, test_proportional_moves_memory);
+    tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
+    tcase_add_test(tc, test_scenario_errors);
+    tcase_add_test(tc, test_status_roundtrip);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(sim_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,367 @@
+/*
+ * engine.c - one balancing step: sample -> filter -> policy -> plan ->
+ * apply, and the memory kept between steps.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrx_internal.h"
+
+struct mrx_engine {
+    mrx_backend *b;
+    xentoollog_logger *lg;
+    mrx_params p;
+    const mrx_policy *policy;
+    mrx_snapshot snap;
+    mrx_rec *rec;                /* sorted by domid */
+    unsigned nrec, caprec;
+    mrx_pstate *pst;             /* per tick, aligned with snap.dom */
+    mrx_decision *want, *out;
+    unsigned capdec;
+    mrx_counters cnt;
+};
+
+#define LOG(e, lvl, fmt, ...) \
+    xtl_log((e)->lg, XTL_##lvl, -1, "membalance", fmt, ##__VA_ARGS__)
+
+mrx_engine *mrx_engine_new(mrx_backend *b, const mrx_params *p,
+                           xentoollog_logger *lg)
+{
+    mrx_engine *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        return NULL;
+    e->b = b;
+    e->lg = lg;
+    mrx_snapshot_init(&e->snap);
+    if (mrx_engine_set_params(e, p)) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void mrx_engine_free(mrx_engine *e)
+{
+    if (!e)
+        return;
+    mrx_snapshot_dispose(&e->snap);
+    free(e->rec);
+    free(e->pst);
+    free(e->want);
+    free(e->out);
+    free(e);
+}
+
+int mrx_engine_set_params(mrx_engine *e, const mrx_params *p)
+{
+    const mrx_policy *pol = mrx_policy_find(p->policy);
+
+    if (!pol) {
+        LOG(e, ERROR, "unknown policy '%s'", p->policy);
+        return -1;
+    }
+    if (e->policy && pol != e->policy)
+        LOG(e, NOTICE, "policy %s -> %s", e->policy->name, pol->name);
+    e->p = *p;
+    e->policy = pol;
+    return 0;
+}
+
+const mrx_params *mrx_engine_params(const mrx_engine *e)
+{
+    return &e->p;
+}
+
+const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e)
+{
+    return &e->snap;
+}
+
+const mrx_decision *mrx_engine_targets(const mrx_engine *e)
+{
+    return e->out;
+}
+
+const mrx_counters *mrx_engine_counters(const mrx_engine *e)
+{
+    return &e->cnt;
+}
+
+const char *mrx_engine_backend_name(const mrx_engine *e)
+{
+    return e->b->ops->name;
+}
+
+static int rec_cmp(const void *k, const void *r)
+{
+    uint32_t a = *(const uint32_t *)k, b = ((const mrx_rec *)r)->domid;
+
+    return a < b ? -1 : a > b;
+}
+
+static mrx_rec *rec_find(const mrx_engine *e, uint32_t domid)
+{
+    return bsearch(&domid, e->rec, e->nrec, sizeof(*e->rec), rec_cmp);
+}
+
+const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid)
+{
+    return rec_find(e, domid);
+}
+
+/* Finds or inserts (keeping the order) the record of a domain. */
+static mrx_rec *rec_get(mrx_engine *e, uint32_t domid)
+{
+    mrx_rec *r = rec_find(e, domid);
+    unsigned lo = 0, hi = e->nrec;
+
+    if (r)
+        return r;
+    if (e->nrec == e->caprec) {
+        unsigned cap = e->caprec ? e->caprec * 2 : 16;
+        mrx_rec *nr = realloc(e->rec, cap * sizeof(*nr));
+
+        if (!nr)
+            return NULL;
+        e->rec = nr;
+        e->caprec = cap;
+    }
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+
+        if (e->rec[mid].domid < domid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&e->rec[lo + 1], &e->rec[lo], (e->nrec - lo) * sizeof(*e->rec));
+    e->nrec++;
+    r = &e->rec[lo];
+    memset(r, 0, sizeof(*r));
+    r->domid = domid;
+    return r;
+}
+
+/* Drops the records of domains that were not in this tick's sample. */
+static void rec_sweep(mrx_engine *e)
+{
+    unsigned i, j = 0;
+
+    for (i = 0; i < e->nrec; i++) {
+        if (!e->rec[i].seen) {
+            LOG(e, INFO, "domain %u is gone", e->rec[i].domid);
+            continue;
+        }
+        e->rec[i].seen = false;
+        e->rec[j++] = e->rec[i];
+    }
+    e->nrec = j;
+}
+
+/* Applies configuration (dom0 handling, first matching rule). */
+static void resolve_config(const mrx_params *p, mrx_dom *d)
+{
+    unsigned i;
+
+    d->managed = !d->is_dom0 || p->manage_dom0;
+    d->min_kb = d->is_dom0 ? p->dom0_min_kb : p->default_min_kb;
+    d->max_kb = d->static_max_kb;
+    d->weight = p->default_weight;
+    d->sla_limit = 0;
+    for (i = 0; i < p->nrules; i++) {
+        const mrx_rule *r = &p->rule[i];
+
+        if (fnmatch(r->pattern, d->name, 0))
+            continue;
+        if (r->exclude)
+            d->managed = false;
+        if (r->min_kb)
+            d->min_kb = r->min_kb;
+        if (r->max_kb)
+            d->max_kb = MRX_MIN(r->max_kb, d->static_max_kb);
+        if (r->weight)
+            d->weight = r->weight;
+        if (r->sla_limit)
+            d->sla_limit = r->sla_limit;
+        break;
+    }
+}
+
+/* Squeezed's stuckness monitor: a domain away from its target that
+ * makes no progress for stuck_after_ms is stuck for stuck_hold_ms. */
+static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
+{
+    uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
+    uint64_t gap = d->current_kb > d->target_kb ?
+                   d->current_kb - d->target_kb : d->target_kb - d->current_kb;
+    uint64_t moved;
+
+    if (r->stuck && now >= r->stuck_until_ms) {
+        r->stuck = false;
+        r->progress_ms = now;
+        r->watch_current_kb = d->current_kb;
+    }
+    if (gap <= tol || r->watch_target_kb != d->target_kb) {
+        r->watch_target_kb = d->target_kb;
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+        if (gap <= tol)
+            r->stuck = false;
+    }
+    moved = d->current_kb > r->watch_current_kb ?
+            d->current_kb - r->watch_current_kb :
+            r->watch_current_kb - d->current_kb;
+    if (moved > tol) {
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+    }
+    if (!r->stuck && gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
+        r->stuck = true;
+        r->stuck_until_ms = now + e->p.stuck_hold_ms;
+        e->cnt.stuck_events++;
+        LOG(e, WARN, "domain %u (%s) is not following its target: "
+            "current %" PRIu64 " KiB, target %" PRIu64 " KiB",
+            d->domid, d->name, d->current_kb, d->target_kb);
+    }
+    d->stuck = r->stuck;
+}
+
+static int grow_arrays(mrx_engine *e, unsigned n)
+{
+    void *a, *b, *c;
+
+    if (n <= e->capdec)
+        return 0;
+    a = realloc(e->pst, n * sizeof(*e->pst));
+    if (a)
+        e->pst = a;
+    b = realloc(e->want, n * sizeof(*e->want));
+    if (b)
+        e->want = b;
+    c = realloc(e->out, n * sizeof(*e->out));
+    if (c)
+        e->out = c;
+    if (!a || !b || !c)
+        return -1;
+    e->capdec = n;
+    return 0;
+}
+
+/* Sets one target; a domain that died since the sample is not an error
+ * worth more than one line. */
+static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
+                      const mrx_decision *o)
+{
+    char a[16], b[16];
+    int rc;
+
+    rc = e->b->ops->set_target(e->b, d->domid, o->target_kb);
+    if (rc) {
+        e->cnt.apply_errors++;
+        LOG(e, ERROR, "domain %u (%s): setting target %" PRIu64
+            " KiB failed (%d)", d->domid, d->name, o->target_kb, rc);
+        return;
+    }
+    e->cnt.reallocations++;
+    LOG(e, INFO, "domain %u (%s): %s -> %s, policy %s: %s", d->domid,
+        d->name, mrx_format_kb(d->target_kb, a, sizeof(a)),
+        mrx_format_kb(o->target_kb, b, sizeof(b)), e->policy->name,
+        o->reason);
+    mrx_strlcpy(r->last, o->reason, sizeof(r->last));
+    r->last_change_ms = e->snap.now_ms;
+    r->watch_target_kb = o->target_kb;
+    r->watch_current_kb = d->current_kb;
+    r->progress_ms = e->snap.now_ms;
+}
+
+int mrx_engine_tick(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    char why[160];
+    unsigned i, pass;
+    int rc;
+
+    mrx_snapshot_clear(s);
+    rc = e->b->ops->sample(e->b, s);
+    if (rc) {
+        LOG(e, ERROR, "sampling the host failed (%d)", rc);
+        return rc;
+    }
+    if (grow_arrays(e, s->n)) {
+        LOG(e, ERROR, "out of memory for %u domains", s->n);
+        return -ENOMEM;
+    }
+
+    for (i = 0; i < s->n; i++) {
+        mrx_dom *d = &s->dom[i];
+        mrx_rec *r = rec_get(e, d->domid);
+
+        if (!r) {
+            LOG(e, ERROR, "out of memory for domain %u", d->domid);
+            return -ENOMEM;
+        }
+        r->seen = true;
+        resolve_config(&e->p, d);
+        mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
+        track_stuck(e, r, d);
+        e->pst[i] = r->pst;
+    }
+    rec_sweep(e);
+
+    e->policy->decide(s, &e->p, e->pst, e->want);
+    mrx_plan(s, &e->p, e->want, e->out);
+    if (mrx_plan_check(s, &e->p, e->out, why, sizeof(why))) {
+        e->cnt.invariant_violations++;
+        LOG(e, CRITICAL, "plan broke an invariant: %s", why);
+    }
+
+    /* Donors first, so that the memory receivers get is already free. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < s->n; i++) {
+            mrx_dom *d = &s->dom[i];
+            const mrx_decision *o = &e->out[i];
+            mrx_rec *r = rec_find(e, d->domid);
+
+            r->pst = e->pst[i];
+            if (!d->managed || o->target_kb == d->target_kb)
+                continue;
+            if ((pass == 0) != (o->target_kb < d->target_kb))
+                continue;
+            apply_one(e, d, r, o);
+        }
+    }
+    for (i = 0; i < s->n; i++) {
+        const mrx_decision *o = &e->out[i];
+        mrx_dom *d = &s->dom[i];
+
+        if (!d->managed || o->cpu_cap < 0 || o->cpu_cap == d->cpu_cap ||
+            !e->b->ops->set_cpu_cap)
+            continue;
+        if (e->b->ops->set_cpu_cap(e->b, d->domid, o->cpu_cap)) {
+            e->cnt.apply_errors++;
+            LOG(e, ERROR, "domain %u (%s): setting CPU cap %d%% failed",
+                d->domid, d->name, o->cpu_cap);
+        } else {
+            LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, policy %s: %s",
+                d->domid, d->name, d->cpu_cap, o->cpu_cap, e->policy->name,
+                o->reason);
+        }
+    }
+    e->cnt.ticks++;
+
+    if (e->b->ops->publish) {
+        char *json = mrx_engine_status_json(e);
+
+        if (json && e->b->ops->publish(e->b, json))
+            LOG(e, WARN, "publishing status failed");
+        free(json);
+    }
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * filter.c - guest statistics are untrusted: validate, bound, mark stale,
+ * and smooth free memory with seed 003's filter.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include "mrx_internal.h"
+
+#define MRX_LOAD_MAX 100000u   /* 1000.00: no real guest reports more */
+
+/* Whether the numbers a guest reported are consistent and in bounds. */
+static bool stats_sane(const mrx_guest_stats *g, const mrx_dom *d,
+                       uint64_t host_total_kb)
+{
+    uint64_t cap = d->static_max_kb ? d->static_max_kb : host_total_kb;
+
+    if (!g->total_kb || g->total_kb > cap)
+        return false;
+    if (g->free_kb > g->total_kb || g->available_kb > g->total_kb ||
+        g->cached_kb > g->total_kb)
+        return false;
+    if (g->swap_free_kb > g->swap_total_kb ||
+        (host_total_kb && g->swap_total_kb > 64 * host_total_kb))
+        return false;
+    if (g->load1 > MRX_LOAD_MAX || g->load5 > MRX_LOAD_MAX ||
+        g->load15 > MRX_LOAD_MAX)
+        return false;
+    return true;
+}
+
+void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
+                      uint64_t host_total_kb, mrx_dom *d)
+{
+    mrx_guest_stats *g = &d->gs;
+    unsigned k = MRX_MIN(MRX_MAX(p->filter_k, 1u), (unsigned)MRX_FILTER_K);
+    bool fresh;
+
+    if (!g->valid)
+        goto invalid;
+    if (!stats_sane(g, d, host_total_kb))
+        goto invalid;
+
+    /* A guest may ask for memory, never take it: need is bounded by
+     * what the domain could ever hold. */
+    if (d->static_max_kb && g->committed_kb > d->static_max_kb)
+        g->committed_kb = d->static_max_kb;
+
+    fresh = !f->seen || g->seq != f->last_seq;
+    if (fresh) {
+        f->seen = true;
+        f->last_seq = g->seq;
+        f->seq_ms = now_ms;
+    } else if (now_ms - f->seq_ms > p->stale_after_ms) {
+        goto invalid;
+    }
+
+    if (fresh) {
+        uint64_t free_kb = g->free_kb;
+
+        if (f->nhist) {
+            uint64_t sum = 0, mean;
+            unsigned i;
+
+            for (i = 0; i < f->nhist; i++)
+                sum += f->hist[i];
+            mean = sum / f->nhist;
+            if (free_kb > mean + p->fmd_kb)
+                free_kb = mean;
+        }
+        f->hist[f->pos] = free_kb;
+        f->pos = (f->pos + 1) % k;
+        if (f->nhist < k)
+            f->nhist++;
+        f->pressure = g->swap_in > f->last_swap_in ||
+                      g->available_kb * 100 < g->total_kb * 5;
+        f->last_swap_in = g->swap_in;
+        f->last_free_kb = free_kb;
+    }
+    g->free_kb = f->last_free_kb;
+    return;
+
+invalid:
+    g->valid = false;
+    f->pressure = false;
+}

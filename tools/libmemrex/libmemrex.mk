@@ -1,0 +1,34 @@
+# libmemrex: the policy core, the engine and the simulated host.
+lib_LTLIBRARIES += tools/libmemrex/libmemrex.la
+include_HEADERS = tools/libmemrex/memrex.h
+tools_libmemrex_libmemrex_la_SOURCES = \
+	tools/libmemrex/memrex.h \
+	tools/libmemrex/mrx_internal.h \
+	tools/libmemrex/snapshot.c \
+	tools/libmemrex/params.c \
+	tools/libmemrex/size.c \
+	tools/libmemrex/policy.c \
+	tools/libmemrex/policy_static.c \
+	tools/libmemrex/policy_proportional.c \
+	tools/libmemrex/plan.c \
+	tools/libmemrex/filter.c \
+	tools/libmemrex/engine.c \
+	tools/libmemrex/status_json.c \
+	tools/libmemrex/status_parse.c \
+	tools/libmemrex/sim.c \
+	tools/libmemrex/sim_workload.c \
+	tools/libmemrex/scenario.c \
+	tools/libmemrex/scenario_default.c \
+	tools/libmemrex/config.c \
+	tools/libmemrex/daemon.c
+tools_libmemrex_libmemrex_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
+	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) $(YAJL_CFLAGS)
+tools_libmemrex_libmemrex_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) \
+	$(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) $(YAJL_LIBS) -lm
+tools_libmemrex_libmemrex_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+	-export-symbols-regex '^mrx_'
+
+# The seed policies (adaptive, sla, selfballoon, cooperative).
+include tools/libmemrex/policies.mk
+# The real Xen backend (libxenlight + libxenstore).
+include tools/libmemrex/xen.mk

@@ -1,0 +1,403 @@
+/*
+ * memrex.h - libmemrex, the memory balancing library behind
+ * `xl membalance`.  This header is the library's whole public contract.
+ *
+ * All memory quantities are in KiB, as in libxenlight.  Times are in
+ * milliseconds of the backend's clock (simulated or monotonic).
+ *
+ * Copyright (C) 2026 The membalance authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#ifndef MEMREX_H
+#define MEMREX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <xentoollog.h>
+
+#define MRX_NAME_LEN      64
+#define MRX_REASON_LEN    64
+#define MRX_POLICY_LEN    32
+#define MRX_MAX_RULES     64
+#define MRX_SLA_LEVELS    8
+#define MRX_FILTER_K      8    /* samples kept by the free-memory filter */
+
+/* ------------------------------------------------------------------ */
+/* Snapshot: what one tick knows about the host and its domains.       */
+
+/* Numbers a guest agent reported, after validation and filtering. */
+typedef struct mrx_guest_stats {
+    bool valid;              /* present, well formed, and fresh */
+    uint64_t seq;            /* agent sequence number */
+    uint64_t total_kb;       /* MemTotal */
+    uint64_t free_kb;        /* MemFree (filtered, seed 003) */
+    uint64_t available_kb;   /* MemAvailable */
+    uint64_t cached_kb;      /* Cached */
+    uint64_t committed_kb;   /* Committed_AS */
+    uint64_t swap_total_kb;
+    uint64_t swap_free_kb;
+    uint32_t load1, load5, load15;   /* load averages x 100 */
+    uint64_t major_faults;   /* cumulative */
+    uint64_t swap_in;        /* cumulative pages (pswpin) */
+    uint64_t swap_out;       /* cumulative pages (pswpout) */
+    uint32_t sla_metric;     /* application metric (e.g. ms), 0 = none */
+} mrx_guest_stats;
+
+/* One domain as the policy and the plan see it. */
+typedef struct mrx_dom {
+    uint32_t domid;
+    char name[MRX_NAME_LEN];
+
+    /* From the hypervisor. */
+    uint64_t current_kb;     /* memory the domain holds now */
+    uint64_t target_kb;      /* its balloon target now */
+    uint64_t static_max_kb;  /* maxmem: it can never hold more */
+    int cpu_cap;             /* credit cap, percent of a CPU, 0 = none */
+
+    /* Resolved configuration. */
+    bool managed;            /* false: excluded, targets never touched */
+    bool is_dom0;
+    uint64_t min_kb;         /* floor: never targeted below this */
+    uint64_t max_kb;         /* ceiling, <= static_max_kb */
+    unsigned weight;         /* relative share, default 256 */
+    uint32_t sla_limit;      /* SLA limit on sla_metric, 0 = none */
+
+    /* From the guest agent (valid == false: hypervisor data only). */
+    mrx_guest_stats gs;
+
+    /* From the engine: balloon does not follow its target. */
+    bool stuck;
+} mrx_dom;
+
+typedef struct mrx_snapshot {
+    uint64_t now_ms;
+    uint64_t host_total_kb;
+    uint64_t host_free_kb;   /* free + scrub - outstanding claims */
+    unsigned n, cap;
+    mrx_dom *dom;
+} mrx_snapshot;
+
+void mrx_snapshot_init(mrx_snapshot *s);
+void mrx_snapshot_dispose(mrx_snapshot *s);
+/* Appends a zeroed domain; NULL when out of memory. */
+mrx_dom *mrx_snapshot_add(mrx_snapshot *s);
+void mrx_snapshot_clear(mrx_snapshot *s);
+mrx_dom *mrx_snapshot_find(const mrx_snapshot *s, uint32_t domid);
+
+/* ------------------------------------------------------------------ */
+/* Parameters and per-domain rules.                                    */
+
+typedef struct mrx_rule {
+    char pattern[MRX_NAME_LEN];   /* fnmatch(3) on the domain name */
+    bool exclude;
+    uint64_t min_kb, max_kb;      /* 0 = not set */
+    unsigned weight;              /* 0 = not set */
+    uint32_t sla_limit;           /* 0 = not set */
+} mrx_rule;
+
+/* One level of a seed-001 SLA table: resources given at that level. */
+typedef struct mrx_sla_level {
+    uint64_t mem_kb;
+    int cpu_cap;                  /* percent of a CPU */
+} mrx_sla_level;
+
+typedef struct mrx_adaptive_params {
+    uint32_t load_high;     /* load1 x100 above which a guest grows */
+    uint32_t load_low;      /* load1 x100 below which it may shrink */
+    uint32_t free_low_pct;  /* relative free below which it needs memory */
+    uint32_t free_high_pct; /* relative free above which it has surplus */
+    uint32_t wide_margin_pct; /* crossing wider than this: large step */
+    uint32_t step_small_pct;  /* step, percent of current allocation */
+    uint32_t step_large_pct;
+    uint32_t grace_base_ms;   /* grace after a change */
+    uint32_t grace_per_mib_ms;/* grows with the size of the last change */
+} mrx_adaptive_params;
+
+typedef struct mrx_sla_params {
+    unsigned nlevels;
+    mrx_sla_level level[MRX_SLA_LEVELS];
+    uint32_t within_pct;      /* metric below within_pct% of limit: step down */
+    uint32_t hold_ms;         /* minimum time between level changes */
+} mrx_sla_params;
+
+typedef struct mrx_selfballoon_params {
+    uint64_t reserve_kb;      /* added to Committed_AS */
+    uint32_t downhysteresis;  /* shrink by gap / down */
+    uint32_t uphysteresis;    /* grow by gap / up */
+    uint64_t min_usable_kb;   /* 0 = Linux's piecewise floor */
+} mrx_selfballoon_params;
+
+typedef struct mrx_cooperative_params {
+    uint32_t tau_milli;       /* tau x 1000 (750) */
+    uint32_t eps_milli;       /* eps x 1000 (100) */
+    uint32_t up_ratio_pct;    /* self-adjust step toward MC when growing */
+    uint32_t down_ratio_pct;  /* ... when shrinking */
+} mrx_cooperative_params;
+
+/* Test-only switches that disable one safety rule of the plan, so that
+ * tests can show the invariant checks fail (squeezed's fistpoints). */
+#define MRX_FIST_NO_SHRINK_FIRST  (1u << 0)
+#define MRX_FIST_NO_FLOOR         (1u << 1)
+#define MRX_FIST_NO_RESERVE       (1u << 2)
+
+typedef struct mrx_params {
+    char policy[MRX_POLICY_LEN];
+    uint32_t interval_ms;
+    uint64_t host_reserve_kb;    /* kept free on the host, always */
+    uint64_t dom0_min_kb;        /* floor for domain 0 */
+    bool manage_dom0;
+    uint64_t default_min_kb;     /* floor for domains without a rule */
+    unsigned default_weight;
+    uint64_t deadband_kb;        /* smaller target changes are not made */
+    uint64_t stuck_tolerance_kb; /* "reached its target" within this */
+    uint32_t stuck_after_ms;     /* no progress this long: stuck */
+    uint32_t stuck_hold_ms;      /* leave a stuck domain alone this long */
+    uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
+    uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
+    unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
+    unsigned fistpoints;         /* MRX_FIST_*, tests only */
+
+    mrx_adaptive_params adaptive;
+    mrx_sla_params sla;
+    mrx_selfballoon_params selfballoon;
+    mrx_cooperative_params cooperative;
+
+    unsigned nrules;
+    mrx_rule rule[MRX_MAX_RULES];
+} mrx_params;
+
+/* Fills every parameter with its documented default. */
+void mrx_params_default(mrx_params *p);
+
+/* ------------------------------------------------------------------ */
+/* Policies: pure functions of a snapshot.                             */
+
+/* Per-domain memory of a policy between ticks, zeroed for a new domain.
+ * The engine keeps it; the policy reads and writes only its own. */
+typedef struct mrx_pstate {
+    uint64_t last_change_ms;
+    uint64_t until_ms;
+    int64_t v[6];
+} mrx_pstate;
+
+typedef struct mrx_decision {
+    uint64_t target_kb;
+    int cpu_cap;                  /* -1: leave the cap alone */
+    char reason[MRX_REASON_LEN];
+} mrx_decision;
+
+typedef struct mrx_policy {
+    const char *name;
+    const char *summary;
+    /* out[i] and st[i] belong to s->dom[i].  No I/O, no clock, no
+     * globals: everything it may use is in its arguments. */
+    void (*decide)(const mrx_snapshot *s, const mrx_params *p,
+                   mrx_pstate *st, mrx_decision *out);
+} mrx_policy;
+
+/* NULL-terminated table of every policy. */
+extern const mrx_policy *const mrx_policies[];
+const mrx_policy *mrx_policy_find(const char *name);
+/* "a, b, c": the known policy names, for error messages. */
+void mrx_policy_names(char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Plan: desired targets -> safe targets.                              */
+
+/* Floor and ceiling the plan keeps a managed domain between. */
+uint64_t mrx_dom_floor(const mrx_dom *d);
+uint64_t mrx_dom_ceiling(const mrx_dom *d);
+
+/* Turns the policy's wishes into targets that keep every invariant.
+ * out[i] is the target for s->dom[i] (unmanaged: its target now). */
+void mrx_plan(const mrx_snapshot *s, const mrx_params *p,
+              const mrx_decision *want, mrx_decision *out);
+
+/* Checks the plan's invariants for one tick: 0 when they hold, else -1
+ * with the first broken one described in why. */
+int mrx_plan_check(const mrx_snapshot *s, const mrx_params *p,
+                   const mrx_decision *out, char *why, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Backends: the only I/O boundary.                                    */
+
+typedef struct mrx_backend mrx_backend;
+
+typedef struct mrx_backend_ops {
+    const char *name;
+    /* Fills s with the host and every domain (hypervisor data and raw
+     * guest stats); the engine resolves configuration and filters. */
+    int (*sample)(mrx_backend *b, mrx_snapshot *s);
+    int (*set_target)(mrx_backend *b, uint32_t domid, uint64_t target_kb);
+    int (*set_cpu_cap)(mrx_backend *b, uint32_t domid, int cap);
+    /* Waits up to timeout_ms, or until a guest event or stop_fd is
+     * readable.  Returns 1 if stop_fd fired, 0 otherwise, <0 on error. */
+    int (*wait)(mrx_backend *b, uint32_t timeout_ms, int stop_fd);
+    /* Publishes the daemon's status document (JSON); may be NULL. */
+    int (*publish)(mrx_backend *b, const char *json);
+    void (*destroy)(mrx_backend *b);
+} mrx_backend_ops;
+
+struct mrx_backend {
+    const mrx_backend_ops *ops;
+    xentoollog_logger *lg;
+};
+
+void mrx_backend_destroy(mrx_backend *b);
+
+/* ------------------------------------------------------------------ */
+/* The simulated host.                                                 */
+
+typedef struct mrx_scenario mrx_scenario;
+
+/* Reads a scenario in xl cfg syntax; errors go to report, naming the
+ * file and line.  Returns 0 or an errno value. */
+int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out);
+int mrx_scenario_parse(const char *text, const char *what, FILE *report,
+                       mrx_scenario **out);
+/* The built-in default scenario. */
+const char *mrx_scenario_default_text(void);
+void mrx_scenario_free(mrx_scenario *sc);
+/* Ticks the scenario asks for (0 = until stopped). */
+uint64_t mrx_scenario_duration_ms(const mrx_scenario *sc);
+
+/* speed: simulated ms per wall ms; 0 = as fast as possible. */
+mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed,
+                         double speed, xentoollog_logger *lg);
+
+/* What the simulated workloads went through, for summaries and reports. */
+typedef struct mrx_sim_totals {
+    uint64_t elapsed_ms;
+    double held_kb_ms;       /* integral of sum(current) over time */
+    double static_kb_ms;     /* the same at the initial allocation */
+    double pressure_ms;      /* domain-ms with demand above memory */
+    uint64_t pressure_events;/* times a domain came under pressure */
+    uint64_t oom_events;     /* demand above memory + swap */
+    uint64_t pages_swapped_in;
+    uint64_t target_changes;
+    double slowdown_ms;      /* work time lost to swapping, summed */
+} mrx_sim_totals;
+
+void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t);
+/* Deterministic digest of the simulated state, for determinism tests. */
+uint64_t mrx_sim_digest(const mrx_backend *b);
+
+/* ------------------------------------------------------------------ */
+/* The engine: sample -> filter -> policy -> plan -> apply -> publish.  */
+
+typedef struct mrx_engine mrx_engine;
+
+/* One line per target change, for logs and for the foreground view. */
+typedef struct mrx_change {
+    uint32_t domid;
+    const char *name;
+    uint64_t old_kb, new_kb;
+    const char *reason;
+} mrx_change;
+
+typedef struct mrx_counters {
+    uint64_t ticks;
+    uint64_t reallocations;   /* target changes applied */
+    uint64_t apply_errors;
+    uint64_t stuck_events;
+    uint64_t invariant_violations;
+} mrx_counters;
+
+mrx_engine *mrx_engine_new(mrx_backend *b, const mrx_params *p,
+                           xentoollog_logger *lg);
+void mrx_engine_free(mrx_engine *e);
+/* Replaces the parameters (policy switch, reload) from the next tick.
+ * Returns ERROR-style -1 (and changes nothing) for an unknown policy. */
+int mrx_engine_set_params(mrx_engine *e, const mrx_params *p);
+const mrx_params *mrx_engine_params(const mrx_engine *e);
+
+/* One full balancing step.  Returns 0, or <0 if sampling failed. */
+int mrx_engine_tick(mrx_engine *e);
+
+/* The last tick's view: snapshot, decisions and final targets. */
+const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e);
+const mrx_decision *mrx_engine_targets(const mrx_engine *e);
+const mrx_counters *mrx_engine_counters(const mrx_engine *e);
+
+/* Status document (JSON, made with yajl); caller frees. */
+char *mrx_engine_status_json(const mrx_engine *e);
+
+/* ------------------------------------------------------------------ */
+/* Status documents, read back by `status` in another process.         */
+
+typedef struct mrx_status_dom {
+    uint32_t domid;
+    char name[MRX_NAME_LEN];
+    uint64_t current_kb, target_kb, min_kb, max_kb;
+    uint64_t demand_kb;       /* guest-reported need, 0 = unknown */
+    bool managed, stuck, agent, pressure;
+    char last[MRX_REASON_LEN];
+} mrx_status_dom;
+
+typedef struct mrx_status {
+    long pid;
+    char policy[MRX_POLICY_LEN];
+    char backend[16];
+    uint64_t now_ms;
+    uint64_t host_total_kb, host_free_kb, host_reserve_kb;
+    mrx_counters counters;
+    unsigned n;
+    mrx_status_dom *dom;
+} mrx_status;
+
+/* Parses a status document.  Returns 0, or EINVAL with why filled. */
+int mrx_status_parse(const char *json, mrx_status *st, char *why,
+                     size_t len);
+void mrx_status_dispose(mrx_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Configuration file (xl cfg syntax, read with libxlutil).            */
+
+/* Reads path over the values already in p; errors go to report naming
+ * the file (and line, where libxlutil knows it).  Returns 0 or errno;
+ * on error p is unchanged. */
+int mrx_config_load(const char *path, FILE *report, mrx_params *p);
+
+/* ------------------------------------------------------------------ */
+/* The daemon's process: one instance, found through a locked pidfile.  */
+
+/* Takes the lock on pidfile.  Returns an fd (>= 0) holding it, or
+ * -EWOULDBLOCK with *holder set to the running daemon's pid, or -errno. */
+int mrx_lock_take(const char *pidfile, long *holder);
+/* Pid of the daemon holding pidfile's lock, or 0 if none does. */
+long mrx_lock_holder(const char *pidfile);
+/* Writes our pid into the locked file. */
+int mrx_lock_write_pid(int fd);
+
+/* Detaches from the terminal (fork, setsid), output to logfile.  The
+ * parent returns 1 once the child called mrx_daemon_ready(), or -1 if
+ * the child failed; the child returns 0. */
+int mrx_daemonize(const char *logfile);
+void mrx_daemon_ready(int ok);
+
+/* ------------------------------------------------------------------ */
+/* Sizes, as `xl mem-set` takes them.                                  */
+
+/* "512m", "2g", "1048576k", "4096" (default unit: def_unit, one of
+ * 'b','k','m','g','t').  Returns 0 or EINVAL / ERANGE. */
+int mrx_parse_size_kb(const char *s, char def_unit, uint64_t *kb);
+/* Formats kb as "512M" / "1.5G" style into buf. */
+const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* The real Xen backend and the guest-stats protocol (XenStore).       */
+
+#endif /* MEMREX_H */
+
+/*
+ * Local variables:
+ * mode: C
+ * c-file-style: "BSD"
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

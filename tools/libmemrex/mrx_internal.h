@@ -1,0 +1,128 @@
+/*
+ * mrx_internal.h - declarations shared inside libmemrex only.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#ifndef MRX_INTERNAL_H
+#define MRX_INTERNAL_H
+
+#include "memrex.h"
+
+#define MRX_MIB ((uint64_t)1024)
+#define MRX_GIB ((uint64_t)1024 * 1024)
+
+#define MRX_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MRX_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Policies, each in its own policy_NAME.c. */
+extern const mrx_policy mrx_policy_static;
+extern const mrx_policy mrx_policy_proportional;
+
+/* Defaults of the seed policies' parameters (policy_params.c). */
+void mrx_policy_params_default(mrx_params *p);
+
+/* Bounded copy that always terminates dst. */
+void mrx_strlcpy(char *dst, const char *src, size_t len);
+
+/* Clamps v to [lo, hi] (lo wins if lo > hi). */
+static inline uint64_t mrx_clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    if (v > hi)
+        v = hi;
+    if (v < lo)
+        v = lo;
+    return v;
+}
+
+/* A simulated workload: the anonymous memory it wants over time. */
+typedef enum {
+    MRX_WL_STEADY,      /* a */
+    MRX_WL_RAMP,        /* a -> b over period, then b */
+    MRX_WL_PHASES,      /* phase[0..n) repeating */
+    MRX_WL_RANDOM,      /* seed 003 random: r in [a, b] every period */
+    MRX_WL_MONO,        /* seed 003 mono: a -> b -> a over period */
+} mrx_wl_kind;
+
+#define MRX_WL_PHASES_MAX 16
+
+typedef struct mrx_workload {
+    mrx_wl_kind kind;
+    uint64_t a_kb, b_kb;
+    uint32_t period_ms;
+    unsigned nphase;
+    uint64_t phase_kb[MRX_WL_PHASES_MAX];
+    uint32_t phase_ms[MRX_WL_PHASES_MAX];
+} mrx_workload;
+
+/* Parses "steady:700m", "ramp:256m:1500m:300", "phases:300m@60/1g@120",
+ * "random:200m:900m:30", "mono:200m:900m:120" (times in seconds). */
+int mrx_workload_parse(const char *spec, mrx_workload *w);
+/* Anonymous memory wanted at time t; rng is the domain's generator. */
+uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
+                             uint64_t *rng, uint64_t *held_kb,
+                             uint64_t *next_ms);
+uint64_t mrx_rng_next(uint64_t *state);
+
+/* One domain of a scenario. */
+typedef struct mrx_simdom_spec {
+    char name[MRX_NAME_LEN];
+    int domid;                   /* -1: allocate */
+    uint64_t memory_kb, maxmem_kb, swap_kb;
+    uint64_t speed_kbps;         /* balloon speed, KiB per second */
+    uint64_t hidden_floor_kb, hidden_ceiling_kb;
+    enum { MRX_BALLOON_OK, MRX_BALLOON_STUCK, MRX_BALLOON_FLAKY } balloon;
+    mrx_workload wl;
+    uint64_t cache_kb;           /* file cache that speeds it up */
+    uint32_t load;               /* runnable tasks x100 when not starved */
+    uint32_t rt_ms;              /* SLA: base response time, 0 = none */
+    uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */
+    bool agent;
+    uint32_t start_ms, stop_ms;  /* appears / is destroyed (0: never) */
+} mrx_simdom_spec;
+
+struct mrx_scenario {
+    uint64_t host_kb;
+    uint64_t duration_ms;
+    uint64_t seed;
+    uint32_t agent_ms;
+    unsigned ndom;
+    mrx_simdom_spec *dom;
+};
+
+/* Per-domain memory of the filter stage (filter.c). */
+typedef struct mrx_filter {
+    bool seen;
+    uint64_t last_seq;
+    uint64_t seq_ms;                 /* when seq last moved */
+    uint64_t hist[MRX_FILTER_K];     /* filtered free_kb samples */
+    unsigned nhist, pos;
+    uint64_t last_free_kb;
+    uint64_t last_swap_in;
+    bool pressure;
+} mrx_filter;
+
+/* Validates, bounds, de-stales and smooths d->gs in place. */
+void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
+                      uint64_t host_total_kb, mrx_dom *d);
+
+/* What the engine remembers of a domain between ticks. */
+typedef struct mrx_rec {
+    uint32_t domid;
+    bool seen;                   /* present in this tick's sample */
+    mrx_pstate pst;
+    mrx_filter flt;
+    uint64_t watch_target_kb;    /* target the stuck monitor follows */
+    uint64_t watch_current_kb;   /* current at the last progress */
+    uint64_t progress_ms;
+    bool stuck;
+    uint64_t stuck_until_ms;
+    uint64_t last_change_ms;
+    char last[MRX_REASON_LEN];   /* reason of the last change made */
+} mrx_rec;
+
+/* Engine internals the status writer reads (engine.c). */
+const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);
+const char *mrx_engine_backend_name(const mrx_engine *e);
+
+#endif /* MRX_INTERNAL_H */

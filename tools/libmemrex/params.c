@@ -1,0 +1,30 @@
+/*
+ * params.c - documented defaults of every parameter.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <string.h>
+
+#include "mrx_internal.h"
+
+void mrx_params_default(mrx_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    mrx_strlcpy(p->policy, "proportional", sizeof(p->policy));
+    p->interval_ms = 5000;
+    /* squeezed keeps 72 MiB of slack; qmemman 50 MiB. */
+    p->host_reserve_kb = 64 * MRX_MIB;
+    p->dom0_min_kb = 1 * MRX_GIB;
+    p->manage_dom0 = false;
+    p->default_min_kb = 128 * MRX_MIB;
+    p->default_weight = 256;
+    p->deadband_kb = 1 * MRX_MIB;
+    p->stuck_tolerance_kb = 2 * MRX_MIB;
+    p->stuck_after_ms = 5000;     /* squeezed: 5 s without progress */
+    p->stuck_hold_ms = 30000;
+    p->stale_after_ms = 30000;
+    p->fmd_kb = 5 * MRX_MIB;      /* seed 003 */
+    p->filter_k = 5;
+    mrx_policy_params_default(p);
+}

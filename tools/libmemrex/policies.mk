@@ -1,0 +1,1 @@
+# The seed policies: sources are added to libmemrex here.

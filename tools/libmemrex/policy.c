@@ -1,0 +1,42 @@
+/*
+ * policy.c - the table of balancing policies.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <string.h>
+
+#include "mrx_internal.h"
+
+const mrx_policy *const mrx_policies[] = {
+    &mrx_policy_static,
+    &mrx_policy_proportional,
+    NULL
+};
+
+const mrx_policy *mrx_policy_find(const char *name)
+{
+    unsigned i;
+
+    for (i = 0; mrx_policies[i]; i++)
+        if (!strcmp(mrx_policies[i]->name, name))
+            return mrx_policies[i];
+    return NULL;
+}
+
+void mrx_policy_names(char *buf, size_t len)
+{
+    size_t used = 0;
+    unsigned i;
+
+    if (!len)
+        return;
+    buf[0] = '\0';
+    for (i = 0; mrx_policies[i] && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                         mrx_policies[i]->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}

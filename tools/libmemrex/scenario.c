@@ -1,0 +1,363 @@
+/*
+ * scenario.c - simulated hosts described in xl cfg syntax, read with
+ * libxlutil:
+ *
+ *   host_memory = "10g"
+ *   duration = 600          # simulated seconds, 0 = until stopped
+ *   seed = 1
+ *   agent_interval = 1      # seconds between guest agent reports
+ *   domains = [ "name=web,memory=1g,maxmem=2g,workload=ramp:256m:1500m:300",
+ *               ... ]
+ *
+ * Domain keys: name, domid, memory, maxmem, swap, speed (balloon, per
+ * second), balloon=ok|stuck|flaky, hidden_floor, hidden_ceiling,
+ * workload, cache, load, rt, cpu, agent=yes|no, start, stop.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxlutil.h>
+
+#include "mrx_internal.h"
+
+#define MRX_SIM_MAX_DOMAINS 8192
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+    char *end;
+
+    if (!*s || *s == '-' || *s == '+')
+        return EINVAL;
+    errno = 0;
+    *v = strtoul(s, &end, 10);
+    if (errno || *end || *v > max)
+        return EINVAL;
+    return 0;
+}
+
+/* Load "1.5" -> 150. */
+static int parse_centi(const char *s, uint32_t *v)
+{
+    char *end;
+    double d;
+
+    if (!*s || *s == '-')
+        return EINVAL;
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno || *end || d < 0 || d > 1000)
+        return EINVAL;
+    *v = (uint32_t)(d * 100 + 0.5);
+    return 0;
+}
+
+static int parse_bool(const char *s, bool *b)
+{
+    if (!strcmp(s, "yes") || !strcmp(s, "1"))
+        *b = true;
+    else if (!strcmp(s, "no") || !strcmp(s, "0"))
+        *b = false;
+    else
+        return EINVAL;
+    return 0;
+}
+
+static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
+{
+    unsigned long u;
+    uint32_t c;
+    int rc;
+
+    if (!strcmp(k, "name")) {
+        if (!*v || strlen(v) >= sizeof(d->name))
+            return EINVAL;
+        mrx_strlcpy(d->name, v, sizeof(d->name));
+        return 0;
+    }
+    if (!strcmp(k, "domid")) {
+        rc = parse_uint(v, 0x7fefUL, &u);
+        d->domid = (int)u;
+        return rc;
+    }
+    if (!strcmp(k, "memory"))
+        return mrx_parse_size_kb(v, 'm', &d->memory_kb);
+    if (!strcmp(k, "maxmem"))
+        return mrx_parse_size_kb(v, 'm', &d->maxmem_kb);
+    if (!strcmp(k, "swap"))
+        return mrx_parse_size_kb(v, 'm', &d->swap_kb);
+    if (!strcmp(k, "speed"))
+        return mrx_parse_size_kb(v, 'm', &d->speed_kbps);
+    if (!strcmp(k, "hidden_floor"))
+        return mrx_parse_size_kb(v, 'm', &d->hidden_floor_kb);
+    if (!strcmp(k, "hidden_ceiling"))
+        return mrx_parse_size_kb(v, 'm', &d->hidden_ceiling_kb);
+    if (!strcmp(k, "cache"))
+        return mrx_parse_size_kb(v, 'm', &d->cache_kb);
+    if (!strcmp(k, "workload"))
+        return mrx_workload_parse(v, &d->wl);
+    if (!strcmp(k, "load"))
+        return parse_centi(v, &d->load);
+    if (!strcmp(k, "rt")) {
+        rc = parse_uint(v, 600000, &u);
+        d->rt_ms = (uint32_t)u;
+        return rc;
+    }
+    if (!strcmp(k, "cpu")) {
+        rc = parse_uint(v, 6400, &u);
+        d->cpu_pct = (uint32_t)u;
+        return rc;
+    }
+    if (!strcmp(k, "agent"))
+        return parse_bool(v, &d->agent);
+    if (!strcmp(k, "start") || !strcmp(k, "stop")) {
+        rc = parse_uint(v, 4000000UL, &u);
+        if (!strcmp(k, "start"))
+            d->start_ms = (uint32_t)(u * 1000);
+        else
+            d->stop_ms = (uint32_t)(u * 1000);
+        return rc;
+    }
+    if (!strcmp(k, "balloon")) {
+        if (!strcmp(v, "ok"))
+            d->balloon = MRX_BALLOON_OK;
+        else if (!strcmp(v, "stuck"))
+            d->balloon = MRX_BALLOON_STUCK;
+        else if (!strcmp(v, "flaky"))
+            d->balloon = MRX_BALLOON_FLAKY;
+        else
+            return EINVAL;
+        return 0;
+    }
+    (void)c;
+    return ENOENT;
+}
+
+/* "name=web,memory=1g,..." -> d; errors reported with the item. */
+static int parse_domain(const char *item, mrx_simdom_spec *d, FILE *report,
+                        const char *what, int idx)
+{
+    char buf[1024], *tok, *save = NULL;
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->domid = -1;
+    d->swap_kb = 1 * MRX_GIB;
+    d->speed_kbps = 256 * MRX_MIB;
+    d->agent = true;
+    d->load = 10;
+    d->wl.kind = MRX_WL_STEADY;
+    d->wl.a_kb = 128 * MRX_MIB;
+    if (strlen(item) >= sizeof(buf)) {
+        fprintf(report, "%s: domains[%d]: entry too long\n", what, idx);
+        return EINVAL;
+    }
+    strcpy(buf, item);
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+
+        if (!eq) {
+            fprintf(report, "%s: domains[%d]: '%s' is not key=value\n",
+                    what, idx, tok);
+            return EINVAL;
+        }
+        *eq = '\0';
+        rc = parse_key(d, tok, eq + 1);
+        if (rc == ENOENT) {
+            fprintf(report, "%s: domains[%d]: unknown key '%s'\n",
+                    what, idx, tok);
+            return EINVAL;
+        }
+        if (rc) {
+            fprintf(report, "%s: domains[%d]: bad value '%s' for '%s'\n",
+                    what, idx, eq + 1, tok);
+            return EINVAL;
+        }
+    }
+    if (!d->name[0] || !d->memory_kb) {
+        fprintf(report, "%s: domains[%d]: name and memory are required\n",
+                what, idx);
+        return EINVAL;
+    }
+    if (!d->maxmem_kb)
+        d->maxmem_kb = d->memory_kb;
+    if (d->maxmem_kb < d->memory_kb) {
+        fprintf(report, "%s: domains[%d]: maxmem below memory\n", what, idx);
+        return EINVAL;
+    }
+    if (!strcmp(d->name, "Domain-0"))
+        d->domid = 0;
+    return 0;
+}
+
+static int get_size(XLU_Config *cfg, const char *key, uint64_t *kb,
+                    FILE *report, const char *what)
+{
+    const char *s;
+    int rc = xlu_cfg_get_string(cfg, key, &s, 1);
+
+    if (rc == ESRCH)
+        return 0;
+    if (rc || mrx_parse_size_kb(s, 'm', kb)) {
+        fprintf(report, "%s: '%s' is not a size (like 512m or 2g)\n",
+                what, key);
+        return EINVAL;
+    }
+    return 0;
+}
+
+static int get_long(XLU_Config *cfg, const char *key, long max, long *v)
+{
+    int rc = xlu_cfg_get_bounded_long(cfg, key, 0, max, v, 1);
+
+    return rc == ESRCH ? 0 : rc;
+}
+
+static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
+                    mrx_scenario **out)
+{
+    mrx_scenario *sc = calloc(1, sizeof(*sc));
+    XLU_ConfigList *list;
+    long v;
+    int n, i, rc = EINVAL;
+    unsigned j;
+    uint64_t used = 0;
+    int next_id = 1;
+
+    if (!sc)
+        return ENOMEM;
+    sc->host_kb = 16 * MRX_GIB;
+    sc->seed = 1;
+    sc->agent_ms = 1000;
+    if (get_size(cfg, "host_memory", &sc->host_kb, report, what))
+        goto out;
+    v = 0;
+    if (get_long(cfg, "duration", 100000000L, &v))
+        goto bad_num;
+    sc->duration_ms = (uint64_t)v * 1000;
+    v = 1;
+    if (get_long(cfg, "seed", 0x7fffffffL, &v))
+        goto bad_num;
+    sc->seed = (uint64_t)v;
+    v = 1;
+    if (get_long(cfg, "agent_interval", 3600, &v) || v < 1)
+        goto bad_num;
+    sc->agent_ms = (uint32_t)v * 1000;
+
+    if (xlu_cfg_get_list(cfg, "domains", &list, &n, 1)) {
+        fprintf(report, "%s: a 'domains' list is required\n", what);
+        goto out;
+    }
+    if (n < 1 || n > MRX_SIM_MAX_DOMAINS) {
+        fprintf(report, "%s: 'domains' must have 1 to %d entries\n", what,
+                MRX_SIM_MAX_DOMAINS);
+        goto out;
+    }
+    sc->dom = calloc((size_t)n, sizeof(*sc->dom));
+    if (!sc->dom) {
+        rc = ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        const char *item = xlu_cfg_get_listitem(list, i);
+
+        if (!item) {
+            fprintf(report, "%s: domains[%d] is not a string\n", what, i);
+            goto out;
+        }
+        if (parse_domain(item, &sc->dom[i], report, what, i))
+            goto out;
+        sc->ndom++;
+    }
+    /* domids: given ones are kept, the others numbered from 1 */
+    for (j = 0; j < sc->ndom; j++) {
+        unsigned k;
+
+        if (sc->dom[j].domid < 0) {
+            bool taken;
+
+            do {
+                taken = false;
+                for (k = 0; k < sc->ndom; k++)
+                    if (sc->dom[k].domid == next_id)
+                        taken = true;
+                if (taken)
+                    next_id++;
+            } while (taken);
+            sc->dom[j].domid = next_id++;
+        }
+        for (k = 0; k < j; k++) {
+            if (sc->dom[k].domid == sc->dom[j].domid) {
+                fprintf(report, "%s: domid %d used twice\n", what,
+                        sc->dom[j].domid);
+                goto out;
+            }
+        }
+        if (!sc->dom[j].start_ms)
+            used += sc->dom[j].memory_kb;
+    }
+    if (used > sc->host_kb) {
+        fprintf(report, "%s: domains need %llu KiB at start, the host has "
+                "%llu KiB\n", what, (unsigned long long)used,
+                (unsigned long long)sc->host_kb);
+        goto out;
+    }
+    *out = sc;
+    return 0;
+
+bad_num:
+    fprintf(report, "%s: duration, seed and agent_interval must be "
+            "non-negative integers in range\n", what);
+out:
+    mrx_scenario_free(sc);
+    return rc;
+}
+
+int mrx_scenario_parse(const char *text, const char *what, FILE *report,
+                       mrx_scenario **out)
+{
+    XLU_Config *cfg = xlu_cfg_init(report, what);
+    int rc;
+
+    if (!cfg)
+        return ENOMEM;
+    rc = xlu_cfg_readdata(cfg, text, (int)strlen(text));
+    if (!rc)
+        rc = from_cfg(cfg, what, report, out);
+    xlu_cfg_destroy(cfg);
+    return rc;
+}
+
+int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
+{
+    XLU_Config *cfg = xlu_cfg_init(report, path);
+    int rc;
+
+    if (!cfg)
+        return ENOMEM;
+    rc = xlu_cfg_readfile(cfg, path);
+    if (rc)
+        fprintf(report, "%s: cannot read scenario: %s\n", path,
+                strerror(rc));
+    else
+        rc = from_cfg(cfg, path, report, out);
+    xlu_cfg_destroy(cfg);
+    return rc;
+}
+
+void mrx_scenario_free(mrx_scenario *sc)
+{
+    if (!sc)
+        return;
+    free(sc->dom);
+    free(sc);
+}
+
+uint64_t mrx_scenario_duration_ms(const mrx_scenario *sc)
+{
+    return sc->duration_ms;
+}

@@ -1,0 +1,422 @@
+/*
+ * sim.c - the simulated Xen host: domains with workloads, balloon drivers
+ * that move at a finite rate (and may be stuck), guests that swap when
+ * starved.  Deterministic from a seed; time advances by ticks.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mrx_internal.h"
+
+#define STEP_MS        100           /* physics step (squeezed: 0.1 s) */
+#define XEN_OWN_KB     (64 * MRX_MIB)/* the hypervisor's own memory */
+#define KERNEL_KB      (8 * MRX_MIB) /* kernel text: not in MemTotal */
+#define BASE_COMMIT_KB (40 * MRX_MIB)/* Committed_AS beyond the workload */
+#define FAULT_RATE     20000.0       /* pages/s a busy guest touches */
+
+typedef struct sim_dom {
+    const mrx_simdom_spec *sp;
+    uint32_t domid;
+    bool live, done;
+    uint64_t current, target;
+    int cpu_cap;
+    uint64_t rng;
+    uint64_t held_kb, next_ms;   /* random workload state */
+    uint64_t anon;               /* demand now */
+    uint64_t swap_used;
+    double pswpin, pswpout, majflt;
+    double load1, load5, load15;
+    bool stalled;                /* flaky balloon: not moving now */
+    uint64_t stall_flip_ms;
+    bool pressure;
+    mrx_guest_stats pub;         /* what the agent last reported */
+    uint64_t pub_ms;
+    uint32_t sla_metric;
+} sim_dom;
+
+typedef struct sim {
+    mrx_backend b;
+    mrx_scenario sc;             /* copy; dom specs owned */
+    double speed;
+    uint64_t now_ms;
+    unsigned n;
+    sim_dom *d;
+    mrx_sim_totals tot;
+} sim;
+
+static uint64_t host_used(const sim *s)
+{
+    uint64_t u = XEN_OWN_KB;
+    unsigned i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->d[i].live)
+            u += s->d[i].current;
+    return u;
+}
+
+static uint64_t host_free(const sim *s)
+{
+    uint64_t u = host_used(s);
+
+    return s->sc.host_kb > u ? s->sc.host_kb - u : 0;
+}
+
+static void dom_start(sim *s, sim_dom *d)
+{
+    uint64_t fr = host_free(s);
+
+    d->live = true;
+    d->current = MRX_MIN(d->sp->memory_kb, fr);
+    d->target = d->current;
+    d->stall_flip_ms = s->now_ms;
+}
+
+/* Moves the balloon one step toward its target. */
+static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
+{
+    const mrx_simdom_spec *sp = d->sp;
+    uint64_t step = sp->speed_kbps * dt / 1000, lim;
+
+    if (sp->balloon == MRX_BALLOON_STUCK)
+        return;
+    if (sp->balloon == MRX_BALLOON_FLAKY && s->now_ms >= d->stall_flip_ms) {
+        d->stalled = !d->stalled;
+        d->stall_flip_ms = s->now_ms + 2000 + mrx_rng_next(&d->rng) % 18000;
+    }
+    if (d->stalled)
+        return;
+    if (d->target > d->current) {
+        lim = sp->hidden_ceiling_kb ? sp->hidden_ceiling_kb : UINT64_MAX;
+        if (d->current >= lim)
+            return;
+        step = MRX_MIN(step, d->target - d->current);
+        step = MRX_MIN(step, lim - d->current);
+        step = MRX_MIN(step, host_free(s));
+        d->current += step;
+    } else if (d->target < d->current) {
+        lim = sp->hidden_floor_kb;
+        if (d->current <= lim)
+            return;
+        step = MRX_MIN(step, d->current - d->target);
+        step = MRX_MIN(step, d->current - lim);
+        d->current -= step;
+    }
+}
+
+static double decay(double old, double v, uint32_t dt, double period_ms)
+{
+    double e = exp(-(double)dt / period_ms);
+
+    return old * e + v * (1 - e);
+}
+
+/* The guest's memory state for one step; returns its slowdown factor. */
+static double guest_step(sim *s, sim_dom *d, uint32_t dt)
+{
+    const mrx_simdom_spec *sp = d->sp;
+    uint64_t t = s->now_ms - sp->start_ms;
+    uint64_t total, room, minfree, resident, deficit, cache;
+    double frac = 0, cshort = 0, slow, run, cf = 1.0;
+
+    d->anon = mrx_workload_demand(&sp->wl, t, &d->rng, &d->held_kb,
+                                  &d->next_ms);
+    total = d->current > KERNEL_KB ? d->current - KERNEL_KB : 0;
+    minfree = total / 64 + 4 * MRX_MIB;
+    room = total > minfree ? total - minfree : 0;
+    resident = MRX_MIN(d->anon, room);
+    deficit = d->anon - resident;
+    if (deficit > sp->swap_kb) {
+        /* the OOM killer would run: count it, the workload restarts */
+        s->tot.oom_events++;
+        deficit = sp->swap_kb;
+    }
+    if (deficit > d->swap_used)
+        d->pswpout += (double)(deficit - d->swap_used) / 4;
+    d->swap_used = deficit;
+    cache = MRX_MIN(sp->cache_kb + 16 * MRX_MIB, room - resident);
+    if (d->anon)
+        frac = (double)deficit / (double)d->anon;
+    if (sp->cache_kb && cache < sp->cache_kb)
+        cshort = (double)(sp->cache_kb - cache) / (double)sp->cache_kb;
+    if (deficit) {
+        double pages = FAULT_RATE * frac * dt / 1000.0;
+
+        d->pswpin += pages;
+        d->majflt += pages;
+        s->tot.pages_swapped_in += (uint64_t)pages;
+        s->tot.pressure_ms += dt;
+        if (!d->pressure)
+            s->tot.pressure_events++;
+    }
+    d->pressure = deficit > 0;
+    if (cshort > 0)
+        d->majflt += FAULT_RATE * 0.1 * cshort * dt / 1000.0;
+
+    if (sp->cpu_pct && d->cpu_cap > 0 && (uint32_t)d->cpu_cap < sp->cpu_pct)
+        cf = (double)d->cpu_cap / sp->cpu_pct;
+    slow = (1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort) / cf;
+    run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort;
+    d->load1 = decay(d->load1, run, dt, 60000);
+    d->load5 = decay(d->load5, run, dt, 300000);
+    d->load15 = decay(d->load15, run, dt, 900000);
+    d->sla_metric = sp->rt_ms ? (uint32_t)(sp->rt_ms * slow) : 0;
+
+    if (sp->agent && s->now_ms - d->pub_ms >= s->sc.agent_ms) {
+        mrx_guest_stats *g = &d->pub;
+        uint64_t fr = room - resident - cache + minfree;
+
+        d->pub_ms = s->now_ms;
+        g->valid = true;
+        g->seq++;
+        g->total_kb = total;
+        g->free_kb = fr;
+        g->cached_kb = cache;
+        g->available_kb = fr + cache * 9 / 10;
+        g->committed_kb = d->anon + BASE_COMMIT_KB;
+        g->swap_total_kb = sp->swap_kb;
+        g->swap_free_kb = sp->swap_kb - d->swap_used;
+        g->load1 = (uint32_t)(d->load1 * 100 + 0.5);
+        g->load5 = (uint32_t)(d->load5 * 100 + 0.5);
+        g->load15 = (uint32_t)(d->load15 * 100 + 0.5);
+        g->major_faults = (uint64_t)d->majflt;
+        g->swap_in = (uint64_t)d->pswpin;
+        g->swap_out = (uint64_t)d->pswpout;
+        g->sla_metric = d->sla_metric;
+    }
+    return slow;
+}
+
+static void advance(sim *s, uint32_t ms)
+{
+    uint32_t done = 0;
+    unsigned i;
+
+    while (done < ms) {
+        uint32_t dt = MRX_MIN((uint32_t)STEP_MS, ms - done);
+        double held = 0, stat = 0;
+
+        s->now_ms += dt;
+        done += dt;
+        for (i = 0; i < s->n; i++) {
+            sim_dom *d = &s->d[i];
+
+            if (!d->live && !d->done && s->now_ms >= d->sp->start_ms)
+                dom_start(s, d);
+            if (d->live && d->sp->stop_ms && s->now_ms >= d->sp->stop_ms) {
+                d->live = false;
+                d->done = true;
+            }
+        }
+        for (i = 0; i < s->n; i++) {
+            sim_dom *d = &s->d[i];
+            double slow;
+
+            if (!d->live)
+                continue;
+            balloon_step(s, d, dt);
+            slow = guest_step(s, d, dt);
+            s->tot.slowdown_ms += dt * (1.0 - 1.0 / slow);
+            held += (double)d->current;
+            stat += (double)d->sp->memory_kb;
+        }
+        s->tot.held_kb_ms += held * dt;
+        s->tot.static_kb_ms += stat * dt;
+        s->tot.elapsed_ms += dt;
+    }
+}
+
+static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
+{
+    sim *s = (sim *)b;
+    unsigned i;
+
+    snap->now_ms = s->now_ms;
+    snap->host_total_kb = s->sc.host_kb;
+    snap->host_free_kb = host_free(s);
+    for (i = 0; i < s->n; i++) {
+        sim_dom *d = &s->d[i];
+        mrx_dom *m;
+
+        if (!d->live)
+            continue;
+        m = mrx_snapshot_add(snap);
+        if (!m)
+            return -ENOMEM;
+        m->domid = d->domid;
+        mrx_strlcpy(m->name, d->sp->name, sizeof(m->name));
+        m->current_kb = d->current;
+        m->target_kb = d->target;
+        m->static_max_kb = d->sp->maxmem_kb;
+        m->cpu_cap = d->cpu_cap;
+        m->is_dom0 = d->domid == 0;
+        m->gs = d->pub;
+    }
+    return 0;
+}
+
+static sim_dom *find_live(sim *s, uint32_t domid)
+{
+    unsigned i;
+
+    for (i = 0; i < s->n; i++)
+        if (s->d[i].live && s->d[i].domid == domid)
+            return &s->d[i];
+    return NULL;
+}
+
+static int sim_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
+{
+    sim *s = (sim *)b;
+    sim_dom *d = find_live(s, domid);
+
+    if (!d)
+        return -ENOENT;
+    if (kb > d->sp->maxmem_kb)
+        return -EINVAL;
+    d->target = kb;
+    s->tot.target_changes++;
+    return 0;
+}
+
+static int sim_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
+{
+    sim_dom *d = find_live((sim *)b, domid);
+
+    if (!d)
+        return -ENOENT;
+    if (cap < 0 || cap > 6400)
+        return -EINVAL;
+    d->cpu_cap = cap;
+    return 0;
+}
+
+/* Advances simulated time; sleeps timeout/speed of wall time (woken
+ * early by stop_fd). */
+static int sim_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
+{
+    sim *s = (sim *)b;
+    struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+    int wall = 0, rc;
+
+    if (s->speed > 0)
+        wall = (int)((double)timeout_ms / s->speed);
+    if (stop_fd >= 0) {
+        rc = poll(&pfd, 1, wall);
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return -errno;
+    } else if (wall) {
+        struct timespec ts = { wall / 1000, (wall % 1000) * 1000000L };
+
+        nanosleep(&ts, NULL);
+    }
+    advance(s, timeout_ms);
+    return 0;
+}
+
+static void sim_destroy(mrx_backend *b)
+{
+    sim *s = (sim *)b;
+
+    free(s->sc.dom);
+    free(s->d);
+    free(s);
+}
+
+static const mrx_backend_ops sim_ops = {
+    .name = "sim",
+    .sample = sim_sample,
+    .set_target = sim_set_target,
+    .set_cpu_cap = sim_set_cpu_cap,
+    .wait = sim_wait,
+    .destroy = sim_destroy,
+};
+
+mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
+                         xentoollog_logger *lg)
+{
+    sim *s = calloc(1, sizeof(*s));
+    unsigned i;
+
+    if (!s)
+        return NULL;
+    if (!seed)
+        seed = sc->seed;
+    s->b.ops = &sim_ops;
+    s->b.lg = lg;
+    s->speed = speed;
+    s->sc = *sc;
+    s->sc.dom = calloc(sc->ndom, sizeof(*sc->dom));
+    s->d = calloc(sc->ndom, sizeof(*s->d));
+    if (!s->sc.dom || !s->d) {
+        sim_destroy(&s->b);
+        return NULL;
+    }
+    memcpy(s->sc.dom, sc->dom, sc->ndom * sizeof(*sc->dom));
+    s->n = sc->ndom;
+    for (i = 0; i < s->n; i++) {
+        sim_dom *d = &s->d[i];
+
+        d->sp = &s->sc.dom[i];
+        d->domid = (uint32_t)d->sp->domid;
+        d->rng = seed * 0x9e3779b97f4a7c15ULL ^ (d->domid + 1);
+        if (!d->sp->start_ms)
+            dom_start(s, d);
+    }
+    /* the first agent report is there before the first sample */
+    for (i = 0; i < s->n; i++)
+        if (s->d[i].live)
+            s->d[i].pub_ms = (uint64_t)0 - s->sc.agent_ms;
+    advance(s, 0);
+    for (i = 0; i < s->n; i++)
+        if (s->d[i].live)
+            guest_step(s, &s->d[i], 0);
+    return &s->b;
+}
+
+void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t)
+{
+    *t = ((const sim *)b)->tot;
+}
+
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+    unsigned i;
+
+    for (i = 0; i < 8; i++) {
+        h ^= (v >> (i * 8)) & 0xff;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t mrx_sim_digest(const mrx_backend *b)
+{
+    const sim *s = (const sim *)b;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    unsigned i;
+
+    h = fnv(h, s->now_ms);
+    for (i = 0; i < s->n; i++) {
+        const sim_dom *d = &s->d[i];
+
+        h = fnv(h, d->live);
+        h = fnv(h, d->current);
+        h = fnv(h, d->target);
+        h = fnv(h, d->anon);
+        h = fnv(h, d->swap_used);
+        h = fnv(h, (uint64_t)d->pswpin);
+        h = fnv(h, d->pub.seq);
+        h = fnv(h, (uint64_t)d->cpu_cap);
+    }
+    return h;
+}

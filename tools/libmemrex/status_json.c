@@ -1,0 +1,127 @@
+/*
+ * status_json.c - the daemon's status document, made with yajl as
+ * `xl list -l` does.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "mrx_internal.h"
+
+static void str(yajl_gen g, const char *s)
+{
+    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void kv_u(yajl_gen g, const char *k, uint64_t v)
+{
+    str(g, k);
+    yajl_gen_integer(g, (long long)v);
+}
+
+static void kv_s(yajl_gen g, const char *k, const char *v)
+{
+    str(g, k);
+    str(g, v);
+}
+
+static void kv_b(yajl_gen g, const char *k, bool v)
+{
+    str(g, k);
+    yajl_gen_bool(g, v);
+}
+
+static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
+                    const mrx_decision *o)
+{
+    const mrx_rec *r = mrx_engine_rec(e, d->domid);
+
+    yajl_gen_map_open(g);
+    kv_u(g, "domid", d->domid);
+    kv_s(g, "name", d->name);
+    kv_b(g, "managed", d->managed);
+    kv_u(g, "current_kb", d->current_kb);
+    kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
+    kv_u(g, "min_kb", mrx_dom_floor(d));
+    kv_u(g, "max_kb", mrx_dom_ceiling(d));
+    kv_u(g, "static_max_kb", d->static_max_kb);
+    kv_u(g, "weight", d->weight);
+    kv_u(g, "demand_kb", d->gs.valid ? d->gs.committed_kb : 0);
+    kv_b(g, "agent", d->gs.valid);
+    kv_b(g, "pressure", r && r->flt.pressure);
+    kv_b(g, "stuck", d->stuck);
+    if (d->gs.valid) {
+        str(g, "guest");
+        yajl_gen_map_open(g);
+        kv_u(g, "total_kb", d->gs.total_kb);
+        kv_u(g, "free_kb", d->gs.free_kb);
+        kv_u(g, "available_kb", d->gs.available_kb);
+        kv_u(g, "committed_kb", d->gs.committed_kb);
+        kv_u(g, "swap_total_kb", d->gs.swap_total_kb);
+        kv_u(g, "swap_free_kb", d->gs.swap_free_kb);
+        kv_u(g, "load1", d->gs.load1);
+        kv_u(g, "seq", d->gs.seq);
+        yajl_gen_map_close(g);
+    }
+    if (d->cpu_cap >= 0)
+        kv_u(g, "cpu_cap", (uint64_t)d->cpu_cap);
+    kv_s(g, "last", r && r->last[0] ? r->last : "");
+    kv_u(g, "last_change_ms", r ? r->last_change_ms : 0);
+    yajl_gen_map_close(g);
+}
+
+char *mrx_engine_status_json(const mrx_engine *e)
+{
+    const mrx_snapshot *s = mrx_engine_snapshot(e);
+    const mrx_decision *o = mrx_engine_targets(e);
+    const mrx_counters *c = mrx_engine_counters(e);
+    const mrx_params *p = mrx_engine_params(e);
+    const unsigned char *buf;
+    size_t len;
+    char *res = NULL;
+    unsigned i;
+    yajl_gen g = yajl_gen_alloc(NULL);
+
+    if (!g)
+        return NULL;
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    kv_u(g, "version", 1);
+    kv_u(g, "pid", (uint64_t)getpid());
+    kv_s(g, "policy", p->policy);
+    kv_s(g, "backend", mrx_engine_backend_name(e));
+    kv_u(g, "interval_ms", p->interval_ms);
+    kv_u(g, "now_ms", s->now_ms);
+    kv_u(g, "host_total_kb", s->host_total_kb);
+    kv_u(g, "host_free_kb", s->host_free_kb);
+    kv_u(g, "host_reserve_kb", p->host_reserve_kb);
+    str(g, "counters");
+    yajl_gen_map_open(g);
+    kv_u(g, "ticks", c->ticks);
+    kv_u(g, "reallocations", c->reallocations);
+    kv_u(g, "apply_errors", c->apply_errors);
+    kv_u(g, "stuck_events", c->stuck_events);
+    kv_u(g, "invariant_violations", c->invariant_violations);
+    yajl_gen_map_close(g);
+    str(g, "domains");
+    yajl_gen_array_open(g);
+    for (i = 0; i < s->n; i++)
+        gen_dom(g, e, &s->dom[i], c->ticks ? &o[i] : NULL);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+        res = malloc(len + 1);
+        if (res) {
+            memcpy(res, buf, len);
+            res[len] = '\0';
+        }
+    }
+    yajl_gen_free(g);
+    return res;
+}

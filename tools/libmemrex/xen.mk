@@ -1,0 +1,1 @@
+# The Xen backend and the guest agent: sources are added here.

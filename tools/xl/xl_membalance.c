@@ -1,0 +1,734 @@
+/*
+ * xl_membalance.c - `xl membalance`: start, stop and query the memory
+ * balancer.  This file parses and presents; the work is in libmemrex.
+ * It builds into Xen's xl (main_membalance) and into the standalone
+ * xl-membalance.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memrex.h>
+
+#include "xl_membalance.h"
+
+#ifndef MRX_RUNDIR
+#define MRX_RUNDIR "/var/run/xen"
+#endif
+#ifndef MRX_LOGDIR
+#define MRX_LOGDIR "/var/log/xen"
+#endif
+#ifndef MRX_SYSCONFDIR
+#define MRX_SYSCONFDIR "/etc"
+#endif
+
+#define PROG "membalance"
+
+/* Where the daemon keeps its pidfile (the lock) and its status. */
+typedef struct paths {
+    char dir[256];
+    char pidfile[300];
+    char status[300];
+} paths;
+
+static void paths_init(paths *pt, const char *rundir)
+{
+    const char *env = getenv("MEMBALANCE_RUNDIR");
+
+    if (rundir)
+        snprintf(pt->dir, sizeof(pt->dir), "%s", rundir);
+    else if (env && *env)
+        snprintf(pt->dir, sizeof(pt->dir), "%s", env);
+    else
+        snprintf(pt->dir, sizeof(pt->dir), "%s/membalance", MRX_RUNDIR);
+    snprintf(pt->pidfile, sizeof(pt->pidfile), "%s/membalance.pid", pt->dir);
+    snprintf(pt->status, sizeof(pt->status), "%s/status.json", pt->dir);
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[256], *p;
+
+    snprintf(buf, sizeof(buf), "%s", dir);
+    for (p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: xl membalance <command> [options]\n"
+"\n"
+"Commands:\n"
+"  start [-F] [-p PIDFILE] [-c CONFIG] [--policy P] [--interval S]\n"
+"        [--simulate[=SCENARIO]] [--duration S] [--speed X] [--seed N]\n"
+"                      start the balancer (a daemon unless -F)\n"
+"  stop                stop the running balancer\n"
+"  status [--json] [DOMAIN...]\n"
+"                      show what the balancer sees and does\n"
+"  list-policies       list the balancing policies\n"
+"\n"
+"Common options: --rundir DIR (default $MEMBALANCE_RUNDIR or "
+MRX_RUNDIR "/membalance)\n");
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Reads a whole small file; NULL with errno set on failure. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - len < 4096) {
+            char *nb;
+
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
+                free(buf);
+                fclose(f);
+                errno = EFBIG;
+                return NULL;
+            }
+            buf = nb;
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Replaces path atomically with data. */
+static int write_atomic(const char *path, const char *data)
+{
+    char tmp[320];
+    FILE *f;
+    int rc = -1;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    if (fputs(data, f) >= 0 && fputc('\n', f) != EOF && !fflush(f))
+        rc = 0;
+    if (fclose(f))
+        rc = -1;
+    if (!rc && rename(tmp, path))
+        rc = -1;
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The status table.                                                   */
+
+static const char *kb(uint64_t v, char *buf, size_t len)
+{
+    return mrx_format_kb(v, buf, len);
+}
+
+static bool wanted(const char *name, uint32_t domid, int nsel, char **sel)
+{
+    int i;
+    char id[16];
+
+    if (!nsel)
+        return true;
+    snprintf(id, sizeof(id), "%u", domid);
+    for (i = 0; i < nsel; i++)
+        if (!strcmp(sel[i], name) || !strcmp(sel[i], id))
+            return true;
+    return false;
+}
+
+static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
+{
+    char a[16], b[16], c[16], d[16], e[16];
+    unsigned i;
+
+    fprintf(f, "%-20s %5s %8s %8s %8s %8s %8s %-5s %s\n", "Name", "ID",
+            "Current", "Target", "Min", "Max", "Demand", "Flags",
+            "Last decision");
+    for (i = 0; i < st->n; i++) {
+        const mrx_status_dom *x = &st->dom[i];
+        char flags[6];
+
+        if (!wanted(x->name, x->domid, nsel, sel))
+            continue;
+        snprintf(flags, sizeof(flags), "%c%c%c%c", x->managed ? '-' : 'x',
+                 x->agent ? 'a' : '-', x->pressure ? 'p' : '-',
+                 x->stuck ? 's' : '-');
+        fprintf(f, "%-20.20s %5u %8s %8s %8s %8s %8s %-5s %s\n", x->name,
+                x->domid, kb(x->current_kb, a, sizeof(a)),
+                kb(x->target_kb, b, sizeof(b)), kb(x->min_kb, c, sizeof(c)),
+                kb(x->max_kb, d, sizeof(d)),
+                x->demand_kb ? kb(x->demand_kb, e, sizeof(e)) : "-",
+                flags, x->last[0] ? x->last : "-");
+    }
+}
+
+static void print_header(FILE *f, const mrx_status *st)
+{
+    char a[16], b[16], c[16];
+
+    fprintf(f, "t=%.0fs policy=%s host: total %s free %s reserve %s  "
+            "reallocations %" PRIu64 "\n", st->now_ms / 1000.0, st->policy,
+            kb(st->host_total_kb, a, sizeof(a)),
+            kb(st->host_free_kb, b, sizeof(b)),
+            kb(st->host_reserve_kb, c, sizeof(c)),
+            st->counters.reallocations);
+}
+
+/* ------------------------------------------------------------------ */
+/* start                                                               */
+
+typedef struct start_opts {
+    bool foreground, quiet, simulate, speed_set;
+    const char *config, *policy, *scenario, *rundir, *pidfile, *logfile;
+    long interval_s;
+    long duration_s;
+    double speed;
+    unsigned long seed;
+} start_opts;
+
+static int parse_long_arg(const char *opt, const char *s, long lo, long hi,
+                          long *v)
+{
+    char *end;
+
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    if (errno || end == s || *end || *v < lo || *v > hi) {
+        fprintf(stderr, PROG ": %s must be an integer from %ld to %ld, "
+                "not '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_summary(FILE *f, mrx_backend *b, const mrx_counters *c)
+{
+    mrx_sim_totals t;
+    double held, stat, el;
+
+    mrx_sim_totals_get(b, &t);
+    el = t.elapsed_ms ? (double)t.elapsed_ms : 1;
+    held = t.held_kb_ms / el;
+    stat = t.static_kb_ms / el;
+    fprintf(f, "\nSummary over %.0f simulated seconds:\n", el / 1000);
+    fprintf(f, "  average memory held    %10.0f MiB\n", held / 1024);
+    fprintf(f, "  static allocation      %10.0f MiB\n", stat / 1024);
+    fprintf(f, "  memory saved           %10.1f %%\n",
+            stat > 0 ? 100.0 * (stat - held) / stat : 0);
+    fprintf(f, "  pressure events        %10" PRIu64 "\n", t.pressure_events);
+    fprintf(f, "  time under pressure    %10.0f domain-seconds\n",
+            t.pressure_ms / 1000);
+    fprintf(f, "  pages swapped in       %10" PRIu64 "\n", t.pages_swapped_in);
+    fprintf(f, "  OOM events             %10" PRIu64 "\n", t.oom_events);
+    fprintf(f, "  reallocations          %10" PRIu64 "\n", c->reallocations);
+    fprintf(f, "  stuck balloons noticed %10" PRIu64 "\n", c->stuck_events);
+    fprintf(f, "  invariant violations   %10" PRIu64 "\n",
+            c->invariant_violations);
+}
+
+/* Opens the Xen host, or the simulated one described by o. */
+static mrx_backend *open_backend(const start_opts *o, xentoollog_logger *lg,
+                                 const mrx_scenario *sc)
+{
+    mrx_backend *b;
+
+    if (!o->simulate) {
+        b = mrx_xen_new(lg);
+        if (!b)
+            fprintf(stderr, PROG ": cannot open the Xen host (is this dom0 "
+                    "with the hypervisor running?); --simulate runs on a "
+                    "simulated host\n");
+        return b;
+    }
+    b = mrx_sim_new(sc, o->seed, o->speed, lg);
+    if (!b)
+        fprintf(stderr, PROG ": out of memory for the simulated host\n");
+    return b;
+}
+
+/* The daemon's loop: tick, publish, sleep on the backend until the
+ * interval passes, a guest event arrives or a signal comes. */
+static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
+                    const paths *pt, mrx_params *p, int sfd,
+                    uint64_t stop_ms, xentoollog_logger *lg)
+{
+    for (;;) {
+        const mrx_snapshot *s;
+        char *json;
+        int rc;
+
+        if (mrx_engine_tick(e))
+            xtl_log(lg, XTL_WARN, -1, PROG, "tick failed; retrying");
+        s = mrx_engine_snapshot(e);
+        json = mrx_engine_status_json(e);
+        if (json) {
+            if (write_atomic(pt->status, json))
+                xtl_log(lg, XTL_ERROR, errno, PROG, "writing %s", pt->status);
+            if (o->foreground && !o->quiet) {
+                mrx_status st;
+                char why[128];
+
+                if (!mrx_status_parse(json, &st, why, sizeof(why))) {
+                    print_header(stdout, &st);
+                    print_table(stdout, &st, 0, NULL);
+                    putchar('\n');
+                    mrx_status_dispose(&st);
+                }
+                fflush(stdout);
+            }
+            free(json);
+        }
+        if (stop_ms && s->now_ms >= stop_ms)
+            return 0;
+
+        rc = b->ops->wait(b, mrx_engine_params(e)->interval_ms, sfd);
+        if (rc < 0) {
+            xtl_log(lg, XTL_ERROR, -rc, PROG, "waiting for events");
+            return -1;
+        }
+        if (rc == 1) {
+            struct signalfd_siginfo si;
+
+            if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                mrx_params np = *mrx_engine_params(e);
+
+                if (!o->config) {
+                    xtl_log(lg, XTL_NOTICE, -1, PROG,
+                            "SIGHUP: no configuration file to reload");
+                } else if (mrx_config_load(o->config, stderr, &np)) {
+                    xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed; "
+                            "keeping the running configuration", o->config);
+                } else {
+                    mrx_engine_set_params(e, &np);
+                    *p = np;
+                    xtl_log(lg, XTL_NOTICE, -1, PROG, "reloaded %s",
+                            o->config);
+                }
+                continue;
+            }
+            xtl_log(lg, XTL_NOTICE, -1, PROG, "signal %u: stopping",
+                    si.ssi_signo);
+            return 0;
+        }
+    }
+}
+
+static int cmd_start(int argc, char **argv, const char *rundir)
+{
+    static const struct option lo[] = {
+        { "foreground", 0, 0, 'F' },
+        { "pidfile", 1, 0, 'p' },
+        { "config", 1, 0, 'c' },
+        { "policy", 1, 0, 'P' },
+        { "interval", 1, 0, 'i' },
+        { "simulate", 2, 0, 'S' },
+        { "duration", 1, 0, 'd' },
+        { "speed", 1, 0, 's' },
+        { "seed", 1, 0, 'e' },
+        { "log", 1, 0, 'l' },
+        { "quiet", 0, 0, 'q' },
+        { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
+    start_opts o = { .interval_s = -1, .duration_s = -1 };
+    char logbuf[300];
+    paths pt;
+    mrx_params p;
+    mrx_scenario *sc = NULL;
+    mrx_backend *b = NULL;
+    mrx_engine *e = NULL;
+    xentoollog_logger_stdiostream *lg = NULL;
+    sigset_t mask;
+    long holder, v;
+    int opt, lock = -1, sfd = -1, rc = EXIT_FAILURE, rc2;
+    uint64_t stop_ms = 0;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "Fp:c:qh", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'F': o.foreground = true; break;
+        case 'p': o.pidfile = optarg; break;
+        case 'c': o.config = optarg; break;
+        case 'P': o.policy = optarg; break;
+        case 'q': o.quiet = true; break;
+        case 'l': o.logfile = optarg; break;
+        case 'S': o.simulate = true; o.scenario = optarg; break;
+        case 'i':
+            if (parse_long_arg("--interval", optarg, 1, 3600, &o.interval_s))
+                return 2;
+            break;
+        case 'd':
+            if (parse_long_arg("--duration", optarg, 0, 100000000L,
+                               &o.duration_s))
+                return 2;
+            break;
+        case 'e':
+            if (parse_long_arg("--seed", optarg, 0, 0x7fffffffL, &v))
+                return 2;
+            o.seed = (unsigned long)v;
+            break;
+        case 's': {
+            char *end;
+
+            o.speed_set = true;
+            o.speed = strtod(optarg, &end);
+            if (end == optarg || *end || o.speed < 0 || o.speed > 1e6) {
+                fprintf(stderr, PROG ": --speed must be a number from 0 "
+                        "(as fast as possible) to 1000000\n");
+                return 2;
+            }
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": start: unexpected argument '%s'\n",
+                argv[optind]);
+        return 2;
+    }
+
+    mrx_params_default(&p);
+    if (!o.config) {
+        static char def[300];
+
+        snprintf(def, sizeof(def), "%s/xen/membalance.conf", MRX_SYSCONFDIR);
+        if (!o.simulate && access(def, R_OK) == 0)
+            o.config = def;
+    }
+    if (o.config && mrx_config_load(o.config, stderr, &p))
+        return 2;
+    if (o.policy) {
+        if (!mrx_policy_find(o.policy)) {
+            char names[256];
+
+            mrx_policy_names(names, sizeof(names));
+            fprintf(stderr, PROG ": unknown policy '%s'; known policies: "
+                    "%s\n", o.policy, names);
+            return 2;
+        }
+        snprintf(p.policy, sizeof(p.policy), "%s", o.policy);
+    }
+    if (o.interval_s > 0)
+        p.interval_ms = (uint32_t)o.interval_s * 1000;
+
+    paths_init(&pt, rundir);
+    if (o.pidfile)
+        snprintf(pt.pidfile, sizeof(pt.pidfile), "%s", o.pidfile);
+    if (mkdir_p(pt.dir)) {
+        fprintf(stderr, PROG ": cannot create %s: %s\n", pt.dir,
+                strerror(errno));
+        return 1;
+    }
+    lock = mrx_lock_take(pt.pidfile, &holder);
+    if (lock == -EWOULDBLOCK) {
+        if (holder > 0)
+            fprintf(stderr, PROG ": already running (pid %ld)\n", holder);
+        else
+            fprintf(stderr, PROG ": already running (%s is locked)\n",
+                    pt.pidfile);
+        return 1;
+    }
+    if (lock < 0) {
+        fprintf(stderr, PROG ": cannot lock %s: %s\n", pt.pidfile,
+                strerror(-lock));
+        return 1;
+    }
+
+    if (!o.foreground) {
+        int d;
+
+        if (!o.logfile) {
+            snprintf(logbuf, sizeof(logbuf), "%s/xl-membalance.log",
+                     MRX_LOGDIR);
+            mkdir_p(MRX_LOGDIR);
+            o.logfile = logbuf;
+        }
+        d = mrx_daemonize(o.logfile);
+        if (d == 1) {
+            close(lock);
+            return 0;
+        }
+        if (d < 0) {
+            fprintf(stderr, PROG ": cannot start the daemon (see %s)\n",
+                    o.logfile);
+            close(lock);
+            return 1;
+        }
+    } else if (o.logfile && !freopen(o.logfile, "a", stderr)) {
+        fprintf(stdout, PROG ": cannot open %s\n", o.logfile);
+        goto out;
+    }
+
+    lg = xtl_createlogger_stdiostream(stderr, XTL_INFO,
+                                      XTL_STDIOSTREAM_SHOW_DATE |
+                                      XTL_STDIOSTREAM_HIDE_PROGRESS);
+    if (!lg) {
+        fprintf(stderr, PROG ": cannot create the logger\n");
+        goto out;
+    }
+    if (mrx_lock_write_pid(lock)) {
+        fprintf(stderr, PROG ": cannot write %s\n", pt.pidfile);
+        goto out;
+    }
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) {
+        fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+
+    if (o.simulate) {
+        if (o.scenario)
+            rc2 = mrx_scenario_load(o.scenario, stderr, &sc);
+        else
+            rc2 = mrx_scenario_parse(mrx_scenario_default_text(),
+                                     "built-in scenario", stderr, &sc);
+        if (rc2)
+            goto out;
+        if (o.duration_s >= 0)
+            stop_ms = (uint64_t)o.duration_s * 1000;
+        else if (o.foreground)
+            stop_ms = mrx_scenario_duration_ms(sc);
+        /* a run with an end goes as fast as it can; one that runs until
+         * stopped goes ten times faster than real time */
+        if (!o.speed_set)
+            o.speed = o.foreground && stop_ms ? 0 : 10;
+    }
+    b = open_backend(&o, (xentoollog_logger *)lg, sc);
+    if (!b)
+        goto out;
+    e = mrx_engine_new(b, &p, (xentoollog_logger *)lg);
+    if (!e) {
+        fprintf(stderr, PROG ": cannot start the engine\n");
+        goto out;
+    }
+    xtl_log((xentoollog_logger *)lg, XTL_NOTICE, -1, PROG,
+            "started: backend %s, policy %s, interval %us, pid %ld",
+            b->ops->name, p.policy, p.interval_ms / 1000, (long)getpid());
+    mrx_daemon_ready(1);
+
+    if (run_loop(e, b, &o, &pt, &p, sfd, stop_ms,
+                 (xentoollog_logger *)lg) == 0)
+        rc = EXIT_SUCCESS;
+    if (o.simulate && o.foreground && !o.quiet)
+        print_summary(stdout, b, mrx_engine_counters(e));
+
+out:
+    mrx_daemon_ready(0);
+    unlink(pt.status);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+    if (sfd >= 0)
+        close(sfd);
+    if (lock >= 0) {
+        unlink(pt.pidfile);
+        close(lock);
+    }
+    xtl_logger_destroy((xentoollog_logger *)lg);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int not_running(void)
+{
+    fprintf(stderr, PROG ": not running\n");
+    return 1;
+}
+
+/* Whether pid has exited (a zombie waiting for its reaper counts). */
+static bool process_gone(pid_t pid)
+{
+    char path[64], buf[256], *p;
+    FILE *f;
+    bool gone = true;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return kill(pid, 0) && errno == ESRCH;
+    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+        gone = p[1] == ' ' && p[2] == 'Z';
+    fclose(f);
+    return gone;
+}
+
+static int cmd_stop(int argc, char **argv, const char *rundir)
+{
+    struct timespec ts = { 0, 20 * 1000000L };
+    paths pt;
+    long pid;
+    int i;
+
+    paths_init(&pt, rundir);
+    if (argc > 1) {
+        fprintf(stderr, PROG ": stop takes no arguments\n");
+        return 2;
+    }
+    pid = mrx_lock_holder(pt.pidfile);
+    if (!pid)
+        return not_running();
+    if (pid < 0 || kill((pid_t)pid, SIGTERM)) {
+        fprintf(stderr, PROG ": cannot signal the daemon (pid %ld): %s\n",
+                pid, strerror(errno));
+        return 1;
+    }
+    for (i = 0; i < 500; i++) {
+        if (!mrx_lock_holder(pt.pidfile) && process_gone((pid_t)pid))
+            return 0;
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, PROG ": pid %ld did not stop within 10 s\n", pid);
+    return 1;
+}
+
+static int cmd_status(int argc, char **argv, const char *rundir)
+{
+    static const struct option lo[] = {
+        { "json", 0, 0, 'j' },
+        { "long", 0, 0, 'l' },
+        { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
+    bool json = false;
+    char *doc, why[128];
+    mrx_status st;
+    paths pt;
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "lh", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'j':
+        case 'l':
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    paths_init(&pt, rundir);
+    if (!mrx_lock_holder(pt.pidfile))
+        return not_running();
+    doc = slurp(pt.status);
+    if (!doc) {
+        fprintf(stderr, PROG ": running, but no status yet (%s: %s)\n",
+                pt.status, strerror(errno));
+        return 1;
+    }
+    if (mrx_status_parse(doc, &st, why, sizeof(why))) {
+        fprintf(stderr, PROG ": %s: %s\n", pt.status, why);
+        free(doc);
+        return 1;
+    }
+    if (json) {
+        fputs(doc, stdout);
+    } else {
+        print_header(stdout, &st);
+        print_table(stdout, &st, argc - optind, argv + optind);
+    }
+    mrx_status_dispose(&st);
+    free(doc);
+    return 0;
+}
+
+static int cmd_list_policies(void)
+{
+    unsigned i;
+
+    for (i = 0; mrx_policies[i]; i++)
+        printf("%-14s %s\n", mrx_policies[i]->name, mrx_policies[i]->summary);
+    return 0;
+}
+
+int main_membalance(int argc, char **argv)
+{
+    const char *rundir = NULL;
+    const char *cmd;
+
+    /* a leading --rundir DIR applies to every command */
+    while (argc > 2 && !strcmp(argv[1], "--rundir")) {
+        rundir = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    cmd = argv[1];
+    if (!strcmp(cmd, "start"))
+        return cmd_start(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "stop"))
+        return cmd_stop(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "status"))
+        return cmd_status(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "list-policies"))
+        return cmd_list_policies();
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
