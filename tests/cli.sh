@@ -71,6 +71,41 @@ sleep 1
 t=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["now_ms"])' < "$MEMBALANCE_RUNDIR/status.json")
 check "simulated time runs ahead of the wall clock ($t ms)" test "$t" -ge 5000
 
+# set: takes effect at the next tick
+out=$("$XLMB" set grower min=2g weight=300); rc=$?
+check "set exits 0" test $rc -eq 0
+sleep 1
+gmin=$(python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["domains"] if x["name"]=="grower"][0]; print(d["min_kb"])' < "$MEMBALANCE_RUNDIR/status.json")
+check "set min=2g shows in status ($gmin KiB)" test "$gmin" = 2097152
+out=$("$XLMB" set grower min=lots 2>&1); rc=$?
+check "set with a bad size exits 2" test $rc -eq 2
+out=$("$XLMB" set grower colour=blue 2>&1); rc=$?
+check "set with an unknown key exits 1 and names it" bash -c "test $rc -eq 1 && grep -q colour <<<'$out'"
+
+# policy: switched at runtime
+out=$("$XLMB" policy static); rc=$?
+check "policy static exits 0" test $rc -eq 0
+sleep 1
+out=$("$XLMB" status)
+check "status shows the new policy" grep -q "policy=static" <<<"$out"
+out=$("$XLMB" policy nosuch 2>&1); rc=$?
+check "policy with an unknown name exits 2" test $rc -eq 2
+"$XLMB" policy proportional >/dev/null
+
+# prometheus text format
+out=$("$XLMB" status --prometheus); rc=$?
+check "status --prometheus exits 0" test $rc -eq 0
+check "prometheus has typed gauges" grep -q '^# TYPE membalance_domain_current_bytes gauge' <<<"$out"
+check "prometheus has a sample per domain" test "$(grep -c '^membalance_domain_current_bytes{' <<<"$out")" -eq 9
+
+# reserve: memory freed for a domain about to be built
+out=$("$XLMB" reserve 1g --timeout 20); rc=$?
+check "reserve 1g succeeds ($out)" test $rc -eq 0
+free=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["host_free_kb"])' < "$MEMBALANCE_RUNDIR/status.json")
+check "host free now covers 1g + reserve ($free KiB)" test "$free" -ge $((1048576 + 65536))
+out=$("$XLMB" reserve 64g --timeout 2 2>&1); rc=$?
+check "impossible reserve fails clearly" bash -c "test $rc -eq 1 && grep -q 'timed out' <<<'$out'"
+
 # stop ends it within 2 s
 start=$(date +%s%N)
 "$XLMB" stop; rc=$?
@@ -84,6 +119,58 @@ check "status file removed" test ! -e "$MEMBALANCE_RUNDIR/status.json"
 out=$("$XLMB" stop 2>&1); rc=$?
 check "stop without daemon exits 1" test $rc -eq 1
 check "log names each decision" grep -q "policy proportional:" "$RUN/log"
+
+# SIGHUP: a good config is taken, a broken one keeps the old running
+cat > "$RUN/mb.conf" <<'EOC'
+policy = "proportional"
+interval = 1
+host_reserve = "96m"
+EOC
+"$XLMB" start --simulate -c "$RUN/mb.conf" --speed 20 --log "$RUN/log2"
+pid=$(cat "$MEMBALANCE_RUNDIR/membalance.pid")
+sleep 0.5
+echo 'policy = "static"' >> "$RUN/mb.conf"
+kill -HUP "$pid"; sleep 0.5
+out=$("$XLMB" status)
+check "SIGHUP reload switches policy" grep -q "policy=static" <<<"$out"
+echo 'interval = = 3' >> "$RUN/mb.conf"
+kill -HUP "$pid"; sleep 0.5
+check "SIGHUP with a broken config keeps running" kill -0 "$pid"
+check "the broken config is reported with file and line" grep -q "mb.conf:5" "$RUN/log2"
+check "and the old configuration keeps running" grep -q "keeping the running configuration" "$RUN/log2"
+out=$("$XLMB" status); rc=$?
+check "status still works after a bad reload" test $rc -eq 0
+"$XLMB" stop
+
+# after start-up the daemon never forks or execs
+if command -v strace >/dev/null; then
+    LT="$top_builddir/libtool"
+    "$LT" --mode=execute strace -f -qq -o "$RUN/trace" \
+        -e trace=clone,clone3,fork,vfork,execve \
+        "$XLMB" start -F -q --simulate --duration 120 --interval 1 \
+        >/dev/null 2>&1
+    n_exec=$(grep -c execve "$RUN/trace")
+    n_fork=$(grep -c -E 'clone|fork' "$RUN/trace")
+    check "foreground run: one execve ($n_exec), no fork/clone ($n_fork)" \
+        test "$n_exec" -eq 1 -a "$n_fork" -eq 0
+    # strace -f stays with the daemon until it exits
+    "$LT" --mode=execute strace -f -qq -o "$RUN/trace2" \
+        -e trace=clone,clone3,fork,vfork,execve \
+        "$XLMB" start --simulate --interval 1 --speed 50 --log "$RUN/log3" &
+    spid=$!
+    for _ in $(seq 50); do
+        [ -s "$MEMBALANCE_RUNDIR/status.json" ] && break
+        sleep 0.1
+    done
+    sleep 2
+    "$XLMB" stop
+    wait "$spid"
+    n_fork=$(grep -c -E 'clone|fork' "$RUN/trace2")
+    check "daemon: only the daemonizing fork in 100 simulated s ($n_fork)" \
+        test "$n_fork" -eq 1
+else
+    not_ok "strace is not installed: cannot show the absence of fork/exec"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -25,6 +25,10 @@ struct mrx_engine {
     mrx_decision *want, *out;
     unsigned capdec;
     mrx_counters cnt;
+    mrx_rule ovr[MRX_MAX_RULES]; /* runtime settings, pattern = domain */
+    unsigned novr;
+    uint64_t resv_kb, resv_deadline_ms;
+    int resv_state;
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -40,6 +44,7 @@ mrx_engine *mrx_engine_new(mrx_backend *b, const mrx_params *p,
     e->b = b;
     e->lg = lg;
     mrx_snapshot_init(&e->snap);
+    e->resv_state = -1;
     if (mrx_engine_set_params(e, p)) {
         free(e);
         return NULL;
@@ -67,8 +72,14 @@ int mrx_engine_set_params(mrx_engine *e, const mrx_params *p)
         LOG(e, ERROR, "unknown policy '%s'", p->policy);
         return -1;
     }
-    if (e->policy && pol != e->policy)
+    if (e->policy && pol != e->policy) {
+        unsigned i;
+
+        /* a policy's memory means nothing to another one */
+        for (i = 0; i < e->nrec; i++)
+            memset(&e->rec[i].pst, 0, sizeof(e->rec[i].pst));
         LOG(e, NOTICE, "policy %s -> %s", e->policy->name, pol->name);
+    }
     e->p = *p;
     e->policy = pol;
     return 0;
@@ -165,8 +176,33 @@ static void rec_sweep(mrx_engine *e)
     e->nrec = j;
 }
 
-/* Applies configuration (dom0 handling, first matching rule). */
-static void resolve_config(const mrx_params *p, mrx_dom *d)
+static void apply_rule(const mrx_rule *r, mrx_dom *d)
+{
+    if (r->exclude)
+        d->managed = false;
+    if (r->min_kb)
+        d->min_kb = r->min_kb;
+    if (r->max_kb)
+        d->max_kb = MRX_MIN(r->max_kb, d->static_max_kb);
+    if (r->weight)
+        d->weight = r->weight;
+    if (r->sla_limit)
+        d->sla_limit = r->sla_limit;
+}
+
+/* Whether a runtime setting names this domain (by name or domid). */
+static bool ovr_matches(const mrx_rule *r, const mrx_dom *d)
+{
+    char id[16];
+
+    snprintf(id, sizeof(id), "%u", d->domid);
+    return !strcmp(r->pattern, d->name) || !strcmp(r->pattern, id);
+}
+
+/* Applies configuration: dom0 handling, the first matching rule, then
+ * runtime settings. */
+static void resolve_config(const mrx_engine *e, const mrx_params *p,
+                           mrx_dom *d)
 {
     unsigned i;
 
@@ -180,17 +216,84 @@ static void resolve_config(const mrx_params *p, mrx_dom *d)
 
         if (fnmatch(r->pattern, d->name, 0))
             continue;
-        if (r->exclude)
-            d->managed = false;
-        if (r->min_kb)
-            d->min_kb = r->min_kb;
-        if (r->max_kb)
-            d->max_kb = MRX_MIN(r->max_kb, d->static_max_kb);
-        if (r->weight)
-            d->weight = r->weight;
-        if (r->sla_limit)
-            d->sla_limit = r->sla_limit;
+        apply_rule(r, d);
         break;
+    }
+    for (i = 0; i < e->novr; i++)
+        if (ovr_matches(&e->ovr[i], d))
+            apply_rule(&e->ovr[i], d);
+}
+
+int mrx_engine_override(mrx_engine *e, const char *domain,
+                        const mrx_rule *r)
+{
+    unsigned i;
+
+    for (i = 0; i < e->novr; i++)
+        if (!strcmp(e->ovr[i].pattern, domain))
+            break;
+    if (i == e->novr) {
+        if (e->novr == MRX_MAX_RULES)
+            return ENOSPC;
+        memset(&e->ovr[i], 0, sizeof(e->ovr[i]));
+        mrx_strlcpy(e->ovr[i].pattern, domain, sizeof(e->ovr[i].pattern));
+        e->novr++;
+    }
+    if (r->min_kb)
+        e->ovr[i].min_kb = r->min_kb;
+    if (r->max_kb)
+        e->ovr[i].max_kb = r->max_kb;
+    if (r->weight)
+        e->ovr[i].weight = r->weight;
+    if (r->sla_limit)
+        e->ovr[i].sla_limit = r->sla_limit;
+    e->ovr[i].exclude = r->exclude;
+    LOG(e, NOTICE, "settings for %s: min %" PRIu64 " KiB, max %" PRIu64
+        " KiB, weight %u%s", domain, e->ovr[i].min_kb, e->ovr[i].max_kb,
+        e->ovr[i].weight, e->ovr[i].exclude ? ", excluded" : "");
+    return 0;
+}
+
+void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms)
+{
+    e->resv_kb = kb;
+    e->resv_deadline_ms = deadline_ms;
+    e->resv_state = kb ? 0 : -1;
+    if (kb)
+        LOG(e, NOTICE, "reserving %" PRIu64 " KiB for a new domain", kb);
+}
+
+int mrx_engine_reserve_state(const mrx_engine *e, uint64_t *free_kb)
+{
+    const mrx_snapshot *s = &e->snap;
+
+    *free_kb = s->host_free_kb > e->p.host_reserve_kb ?
+               s->host_free_kb - e->p.host_reserve_kb : 0;
+    return e->resv_state;
+}
+
+/* A pending reservation is met once that much is free beyond the
+ * reserve, and is then held (for the domain build to take the memory)
+ * until its deadline; unmet, it lapses at its deadline. */
+static void reserve_update(mrx_engine *e)
+{
+    uint64_t fr;
+
+    if (e->resv_state == 1 && e->snap.now_ms >= e->resv_deadline_ms) {
+        e->resv_state = -1;
+        e->resv_kb = 0;
+    }
+    if (e->resv_state != 0)
+        return;
+    mrx_engine_reserve_state(e, &fr);
+    if (fr >= e->resv_kb) {
+        e->resv_state = 1;
+        LOG(e, NOTICE, "reservation of %" PRIu64 " KiB met", e->resv_kb);
+    } else if (e->snap.now_ms >= e->resv_deadline_ms) {
+        e->resv_state = -1;
+        e->resv_kb = 0;
+        LOG(e, WARN, "reservation timed out: %" PRIu64 " KiB free beyond "
+            "the reserve", fr);
     }
 }
 
@@ -262,6 +365,13 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
     char a[16], b[16];
     int rc;
 
+    if (e->p.dry_run) {
+        LOG(e, INFO, "dry run: domain %u (%s): would set %s -> %s: %s",
+            d->domid, d->name, mrx_format_kb(d->target_kb, a, sizeof(a)),
+            mrx_format_kb(o->target_kb, b, sizeof(b)), o->reason);
+        mrx_strlcpy(r->last, o->reason, sizeof(r->last));
+        return;
+    }
     rc = e->b->ops->set_target(e->b, d->domid, o->target_kb);
     if (rc) {
         e->cnt.apply_errors++;
@@ -285,6 +395,7 @@ int mrx_engine_tick(mrx_engine *e)
 {
     mrx_snapshot *s = &e->snap;
     char why[160];
+    mrx_params ep;
     unsigned i, pass;
     int rc;
 
@@ -308,16 +419,21 @@ int mrx_engine_tick(mrx_engine *e)
             return -ENOMEM;
         }
         r->seen = true;
-        resolve_config(&e->p, d);
+        resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
         track_stuck(e, r, d);
         e->pst[i] = r->pst;
     }
     rec_sweep(e);
 
-    e->policy->decide(s, &e->p, e->pst, e->want);
-    mrx_plan(s, &e->p, e->want, e->out);
-    if (mrx_plan_check(s, &e->p, e->out, why, sizeof(why))) {
+    /* a pending or met reservation is kept free like the reserve */
+    reserve_update(e);
+    ep = e->p;
+    if (e->resv_state >= 0)
+        ep.host_reserve_kb += e->resv_kb;
+    e->policy->decide(s, &ep, e->pst, e->want);
+    mrx_plan(s, &ep, e->want, e->out);
+    if (mrx_plan_check(s, &ep, e->out, why, sizeof(why))) {
         e->cnt.invariant_violations++;
         LOG(e, CRITICAL, "plan broke an invariant: %s", why);
     }
@@ -342,7 +458,7 @@ int mrx_engine_tick(mrx_engine *e)
         mrx_dom *d = &s->dom[i];
 
         if (!d->managed || o->cpu_cap < 0 || o->cpu_cap == d->cpu_cap ||
-            !e->b->ops->set_cpu_cap)
+            !e->b->ops->set_cpu_cap || e->p.dry_run)
             continue;
         if (e->b->ops->set_cpu_cap(e->b, d->domid, o->cpu_cap)) {
             e->cnt.apply_errors++;

@@ -160,6 +160,7 @@ typedef struct mrx_params {
     uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
+    bool dry_run;                /* decide and log, never set targets */
 
     mrx_adaptive_params adaptive;
     mrx_sla_params sla;
@@ -315,6 +316,21 @@ void mrx_engine_free(mrx_engine *e);
 int mrx_engine_set_params(mrx_engine *e, const mrx_params *p);
 const mrx_params *mrx_engine_params(const mrx_engine *e);
 
+/* Runtime settings for one domain (`xl membalance set`), by name or
+ * domid; they take precedence over the configuration's rules and
+ * survive reloads.  Fields left 0 are not changed.  Returns 0, or
+ * ENOSPC when there are too many. */
+int mrx_engine_override(mrx_engine *e, const char *domain,
+                        const mrx_rule *r);
+
+/* Asks for kb of host memory to be freed (beyond the reserve) for a
+ * domain about to be built, until deadline_ms of the backend's clock.
+ * A new request replaces the old one; kb == 0 cancels. */
+void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms);
+/* State of that request: 1 met, 0 pending, -1 timed out or none;
+ * *free_kb is what is free beyond the reserve now. */
+int mrx_engine_reserve_state(const mrx_engine *e, uint64_t *free_kb);
+
 /* One full balancing step.  Returns 0, or <0 if sampling failed. */
 int mrx_engine_tick(mrx_engine *e);
 
@@ -325,6 +341,27 @@ const mrx_counters *mrx_engine_counters(const mrx_engine *e);
 
 /* Status document (JSON, made with yajl); caller frees. */
 char *mrx_engine_status_json(const mrx_engine *e);
+
+/* ------------------------------------------------------------------ */
+/* Control channel: `set`, `policy`, `reserve` from another process,   */
+/* over a UNIX socket in the run directory.                            */
+
+typedef struct mrx_ctl mrx_ctl;
+
+mrx_ctl *mrx_ctl_listen(const char *path, xentoollog_logger *lg);
+/* The fd to poll for requests. */
+int mrx_ctl_fd(const mrx_ctl *c);
+/* Serves the requests waiting (never blocks long), and answers the
+ * reservations that are met or timed out.  Returns 1 while a
+ * reservation is pending (the caller should tick sooner). */
+int mrx_ctl_serve(mrx_ctl *c, mrx_engine *e);
+void mrx_ctl_close(mrx_ctl *c);
+
+/* Client: sends one request line, waits up to timeout_ms for the
+ * answer ("ok ..." or "error ...").  Returns 0 if the daemon said ok,
+ * 1 if it said error, -errno if it could not be asked. */
+int mrx_ctl_request(const char *path, const char *req, char *reply,
+                    size_t len, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
 /* Status documents, read back by `status` in another process.         */

@@ -15,10 +15,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,6 +47,7 @@ typedef struct paths {
     char dir[256];
     char pidfile[300];
     char status[300];
+    char control[300];
 } paths;
 
 static void paths_init(paths *pt, const char *rundir)
@@ -59,6 +62,7 @@ static void paths_init(paths *pt, const char *rundir)
         snprintf(pt->dir, sizeof(pt->dir), "%s/membalance", MRX_RUNDIR);
     snprintf(pt->pidfile, sizeof(pt->pidfile), "%s/membalance.pid", pt->dir);
     snprintf(pt->status, sizeof(pt->status), "%s/status.json", pt->dir);
+    snprintf(pt->control, sizeof(pt->control), "%s/control.sock", pt->dir);
 }
 
 static int mkdir_p(const char *dir)
@@ -86,11 +90,17 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  start [-F] [-p PIDFILE] [-c CONFIG] [--policy P] [--interval S]\n"
+"        [--dry-run] [--log FILE]\n"
 "        [--simulate[=SCENARIO]] [--duration S] [--speed X] [--seed N]\n"
 "                      start the balancer (a daemon unless -F)\n"
 "  stop                stop the running balancer\n"
-"  status [--json] [DOMAIN...]\n"
+"  status [-l|--json] [--prometheus] [DOMAIN...]\n"
 "                      show what the balancer sees and does\n"
+"  set DOMAIN [min=SIZE] [max=SIZE] [weight=N] [exclude=yes|no]\n"
+"                      change one domain's settings from the next tick\n"
+"  policy NAME         switch the balancing policy at runtime\n"
+"  reserve SIZE [--timeout S]\n"
+"                      free SIZE of host memory for a domain to be built\n"
 "  list-policies       list the balancing policies\n"
 "\n"
 "Common options: --rundir DIR (default $MEMBALANCE_RUNDIR or "
@@ -201,6 +211,19 @@ static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
     }
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void print_label(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f);
+        if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
 static void print_header(FILE *f, const mrx_status *st)
 {
     char a[16], b[16], c[16];
@@ -217,7 +240,7 @@ static void print_header(FILE *f, const mrx_status *st)
 /* start                                                               */
 
 typedef struct start_opts {
-    bool foreground, quiet, simulate, speed_set;
+    bool foreground, quiet, simulate, speed_set, dry_run;
     const char *config, *policy, *scenario, *rundir, *pidfile, *logfile;
     long interval_s;
     long duration_s;
@@ -285,73 +308,119 @@ static mrx_backend *open_backend(const start_opts *o, xentoollog_logger *lg,
     return b;
 }
 
-/* The daemon's loop: tick, publish, sleep on the backend until the
- * interval passes, a guest event arrives or a signal comes. */
+/* Writes the status and, in the foreground, shows it. */
+static void publish(mrx_engine *e, const start_opts *o, const paths *pt,
+                    xentoollog_logger *lg)
+{
+    char *json = mrx_engine_status_json(e);
+    mrx_status st;
+    char why[128];
+
+    if (!json) {
+        xtl_log(lg, XTL_ERROR, ENOMEM, PROG, "status document");
+        return;
+    }
+    if (write_atomic(pt->status, json))
+        xtl_log(lg, XTL_ERROR, errno, PROG, "writing %s", pt->status);
+    if (o->foreground && !o->quiet &&
+        !mrx_status_parse(json, &st, why, sizeof(why))) {
+        print_header(stdout, &st);
+        print_table(stdout, &st, 0, NULL);
+        putchar('\n');
+        fflush(stdout);
+        mrx_status_dispose(&st);
+    }
+    free(json);
+}
+
+/* SIGHUP: reread the configuration; a bad one keeps the old running. */
+static void reload(mrx_engine *e, const start_opts *o, xentoollog_logger *lg)
+{
+    mrx_params np = *mrx_engine_params(e);
+
+    if (!o->config) {
+        xtl_log(lg, XTL_NOTICE, -1, PROG,
+                "SIGHUP: no configuration file to reload");
+    } else if (mrx_config_load(o->config, stderr, &np) ||
+               mrx_engine_set_params(e, &np)) {
+        xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed; keeping the "
+                "running configuration", o->config);
+    } else {
+        xtl_log(lg, XTL_NOTICE, -1, PROG, "reloaded %s", o->config);
+    }
+}
+
+/* The daemon's loop: tick, publish, then sleep in the backend until the
+ * interval passes, a guest event arrives, a request comes on the control
+ * socket or a signal.  Returns 0 when stopped, -1 on a fatal error. */
 static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
-                    const paths *pt, mrx_params *p, int sfd,
+                    const paths *pt, int sfd, mrx_ctl *ctl,
                     uint64_t stop_ms, xentoollog_logger *lg)
 {
+    struct epoll_event ev = { .events = EPOLLIN };
+    int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1;
+    bool pending = false;
+
+    if (ep < 0) {
+        xtl_log(lg, XTL_ERROR, errno, PROG, "epoll_create1");
+        return -1;
+    }
+    ev.data.fd = sfd;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev))
+        goto out_errno;
+    ev.data.fd = mrx_ctl_fd(ctl);
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev))
+        goto out_errno;
+
     for (;;) {
-        const mrx_snapshot *s;
-        char *json;
-        int rc;
+        uint32_t wait_ms = mrx_engine_params(e)->interval_ms;
+        struct epoll_event got[4];
+        int i, n;
 
         if (mrx_engine_tick(e))
             xtl_log(lg, XTL_WARN, -1, PROG, "tick failed; retrying");
-        s = mrx_engine_snapshot(e);
-        json = mrx_engine_status_json(e);
-        if (json) {
-            if (write_atomic(pt->status, json))
-                xtl_log(lg, XTL_ERROR, errno, PROG, "writing %s", pt->status);
-            if (o->foreground && !o->quiet) {
-                mrx_status st;
-                char why[128];
-
-                if (!mrx_status_parse(json, &st, why, sizeof(why))) {
-                    print_header(stdout, &st);
-                    print_table(stdout, &st, 0, NULL);
-                    putchar('\n');
-                    mrx_status_dispose(&st);
-                }
-                fflush(stdout);
-            }
-            free(json);
+        pending = mrx_ctl_serve(ctl, e) == 1;
+        publish(e, o, pt, lg);
+        if (stop_ms && mrx_engine_snapshot(e)->now_ms >= stop_ms) {
+            rc = 0;
+            goto out;
         }
-        if (stop_ms && s->now_ms >= stop_ms)
-            return 0;
-
-        rc = b->ops->wait(b, mrx_engine_params(e)->interval_ms, sfd);
-        if (rc < 0) {
-            xtl_log(lg, XTL_ERROR, -rc, PROG, "waiting for events");
-            return -1;
+        /* a reservation waits for memory: look again soon */
+        if (pending && wait_ms > 500)
+            wait_ms = 500;
+        n = b->ops->wait(b, wait_ms, ep);
+        if (n < 0) {
+            xtl_log(lg, XTL_ERROR, -n, PROG, "waiting for events");
+            goto out;
         }
-        if (rc == 1) {
+        if (n == 0)
+            continue;
+        n = epoll_wait(ep, got, 4, 0);
+        for (i = 0; i < n; i++) {
             struct signalfd_siginfo si;
 
+            if (got[i].data.fd == mrx_ctl_fd(ctl)) {
+                mrx_ctl_serve(ctl, e);
+                continue;
+            }
             if (read(sfd, &si, sizeof(si)) != sizeof(si))
                 continue;
             if (si.ssi_signo == SIGHUP) {
-                mrx_params np = *mrx_engine_params(e);
-
-                if (!o->config) {
-                    xtl_log(lg, XTL_NOTICE, -1, PROG,
-                            "SIGHUP: no configuration file to reload");
-                } else if (mrx_config_load(o->config, stderr, &np)) {
-                    xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed; "
-                            "keeping the running configuration", o->config);
-                } else {
-                    mrx_engine_set_params(e, &np);
-                    *p = np;
-                    xtl_log(lg, XTL_NOTICE, -1, PROG, "reloaded %s",
-                            o->config);
-                }
+                reload(e, o, lg);
                 continue;
             }
             xtl_log(lg, XTL_NOTICE, -1, PROG, "signal %u: stopping",
                     si.ssi_signo);
-            return 0;
+            rc = 0;
+            goto out;
         }
     }
+
+out_errno:
+    xtl_log(lg, XTL_ERROR, errno, PROG, "epoll_ctl");
+out:
+    close(ep);
+    return rc;
 }
 
 static int cmd_start(int argc, char **argv, const char *rundir)
@@ -368,6 +437,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         { "seed", 1, 0, 'e' },
         { "log", 1, 0, 'l' },
         { "quiet", 0, 0, 'q' },
+        { "dry-run", 0, 0, 'n' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -378,6 +448,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
     mrx_scenario *sc = NULL;
     mrx_backend *b = NULL;
     mrx_engine *e = NULL;
+    mrx_ctl *ctl = NULL;
     xentoollog_logger_stdiostream *lg = NULL;
     sigset_t mask;
     long holder, v;
@@ -392,6 +463,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         case 'c': o.config = optarg; break;
         case 'P': o.policy = optarg; break;
         case 'q': o.quiet = true; break;
+        case 'n': o.dry_run = true; break;
         case 'l': o.logfile = optarg; break;
         case 'S': o.simulate = true; o.scenario = optarg; break;
         case 'i':
@@ -457,6 +529,8 @@ static int cmd_start(int argc, char **argv, const char *rundir)
     }
     if (o.interval_s > 0)
         p.interval_ms = (uint32_t)o.interval_s * 1000;
+    if (o.dry_run)
+        p.dry_run = true;
 
     paths_init(&pt, rundir);
     if (o.pidfile)
@@ -560,7 +634,10 @@ static int cmd_start(int argc, char **argv, const char *rundir)
             b->ops->name, p.policy, p.interval_ms / 1000, (long)getpid());
     mrx_daemon_ready(1);
 
-    if (run_loop(e, b, &o, &pt, &p, sfd, stop_ms,
+    ctl = mrx_ctl_listen(pt.control, (xentoollog_logger *)lg);
+    if (!ctl)
+        goto out;
+    if (run_loop(e, b, &o, &pt, sfd, ctl, stop_ms,
                  (xentoollog_logger *)lg) == 0)
         rc = EXIT_SUCCESS;
     if (o.simulate && o.foreground && !o.quiet)
@@ -569,6 +646,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
 out:
     mrx_daemon_ready(0);
     unlink(pt.status);
+    mrx_ctl_close(ctl);
     mrx_engine_free(e);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
@@ -636,15 +714,75 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     return 1;
 }
 
+/* Text exposition format, for node_exporter's textfile collector. */
+static void print_prometheus(FILE *f, const mrx_status *st, int nsel,
+                             char **sel)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } g[] = {
+        { "current", "memory the domain holds",
+          offsetof(mrx_status_dom, current_kb) },
+        { "target", "balloon target", offsetof(mrx_status_dom, target_kb) },
+        { "min", "floor", offsetof(mrx_status_dom, min_kb) },
+        { "max", "ceiling", offsetof(mrx_status_dom, max_kb) },
+        { "demand", "guest-reported need (0: unknown)",
+          offsetof(mrx_status_dom, demand_kb) },
+    };
+    unsigned i, j;
+
+    fprintf(f, "# HELP membalance_host_free_bytes Host memory free.\n"
+            "# TYPE membalance_host_free_bytes gauge\n"
+            "membalance_host_free_bytes %" PRIu64 "\n",
+            st->host_free_kb * 1024);
+    fprintf(f, "# HELP membalance_reallocations_total Target changes made.\n"
+            "# TYPE membalance_reallocations_total counter\n"
+            "membalance_reallocations_total %" PRIu64 "\n",
+            st->counters.reallocations);
+    fprintf(f, "# HELP membalance_invariant_violations_total Plan "
+            "invariants broken.\n"
+            "# TYPE membalance_invariant_violations_total counter\n"
+            "membalance_invariant_violations_total %" PRIu64 "\n",
+            st->counters.invariant_violations);
+    for (j = 0; j < sizeof(g) / sizeof(g[0]); j++) {
+        fprintf(f, "# HELP membalance_domain_%s_bytes Domain %s.\n"
+                "# TYPE membalance_domain_%s_bytes gauge\n", g[j].name,
+                g[j].help, g[j].name);
+        for (i = 0; i < st->n; i++) {
+            const mrx_status_dom *x = &st->dom[i];
+            uint64_t v = *(const uint64_t *)((const char *)x + g[j].off);
+
+            if (!wanted(x->name, x->domid, nsel, sel))
+                continue;
+            fprintf(f, "membalance_domain_%s_bytes{domain=\"", g[j].name);
+            print_label(f, x->name);
+            fprintf(f, "\",domid=\"%u\"} %" PRIu64 "\n", x->domid,
+                    v * 1024);
+        }
+    }
+    fprintf(f, "# HELP membalance_domain_stuck Balloon not following its "
+            "target.\n# TYPE membalance_domain_stuck gauge\n");
+    for (i = 0; i < st->n; i++) {
+        if (!wanted(st->dom[i].name, st->dom[i].domid, nsel, sel))
+            continue;
+        fprintf(f, "membalance_domain_stuck{domain=\"");
+        print_label(f, st->dom[i].name);
+        fprintf(f, "\",domid=\"%u\"} %d\n", st->dom[i].domid,
+                st->dom[i].stuck);
+    }
+}
+
 static int cmd_status(int argc, char **argv, const char *rundir)
 {
     static const struct option lo[] = {
         { "json", 0, 0, 'j' },
+        { "prometheus", 0, 0, 'P' },
         { "long", 0, 0, 'l' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
-    bool json = false;
+    bool json = false, prom = false;
     char *doc, why[128];
     mrx_status st;
     paths pt;
@@ -656,6 +794,9 @@ static int cmd_status(int argc, char **argv, const char *rundir)
         case 'j':
         case 'l':
             json = true;
+            break;
+        case 'P':
+            prom = true;
             break;
         case 'h':
             usage(stdout);
@@ -681,6 +822,8 @@ static int cmd_status(int argc, char **argv, const char *rundir)
     }
     if (json) {
         fputs(doc, stdout);
+    } else if (prom) {
+        print_prometheus(stdout, &st, argc - optind, argv + optind);
     } else {
         print_header(stdout, &st);
         print_table(stdout, &st, argc - optind, argv + optind);
@@ -688,6 +831,137 @@ static int cmd_status(int argc, char **argv, const char *rundir)
     mrx_status_dispose(&st);
     free(doc);
     return 0;
+}
+
+/* Sends one request to the running daemon and prints its answer. */
+static int request(const char *rundir, const char *req, int timeout_ms)
+{
+    char ans[512];
+    paths pt;
+    int rc;
+
+    paths_init(&pt, rundir);
+    if (!mrx_lock_holder(pt.pidfile))
+        return not_running();
+    rc = mrx_ctl_request(pt.control, req, ans, sizeof(ans), timeout_ms);
+    if (rc < 0) {
+        fprintf(stderr, PROG ": cannot reach the daemon at %s: %s\n",
+                pt.control, strerror(-rc));
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": %s\n", strncmp(ans, "error ", 6) ?
+                ans : ans + 6);
+        return 1;
+    }
+    if (ans[2])
+        printf("%s\n", ans + 3);
+    return 0;
+}
+
+/* Joins argv into one request line, each word checked for size. */
+static int join(char *buf, size_t len, const char *verb, int argc,
+                char **argv)
+{
+    size_t used = (size_t)snprintf(buf, len, "%s", verb);
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (strpbrk(argv[i], " \n") || used + strlen(argv[i]) + 2 > len)
+            return -1;
+        used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+    }
+    return 0;
+}
+
+static int cmd_set(int argc, char **argv, const char *rundir)
+{
+    char req[512];
+    uint64_t kb;
+    int i;
+
+    if (argc < 3) {
+        fprintf(stderr, "Usage: xl membalance set DOMAIN [min=SIZE] "
+                "[max=SIZE] [weight=N] [exclude=yes|no]\n");
+        return 2;
+    }
+    /* check sizes here, so that typos get xl's error and status */
+    for (i = 2; i < argc; i++) {
+        const char *v = strchr(argv[i], '=');
+
+        if (!v) {
+            fprintf(stderr, PROG ": set: '%s' is not key=value\n", argv[i]);
+            return 2;
+        }
+        if ((!strncmp(argv[i], "min=", 4) || !strncmp(argv[i], "max=", 4)) &&
+            (mrx_parse_size_kb(v + 1, 'm', &kb) || !kb)) {
+            fprintf(stderr, PROG ": set: '%s' is not a size (512m, 2g)\n",
+                    v + 1);
+            return 2;
+        }
+    }
+    if (join(req, sizeof(req), "set", argc - 1, argv + 1)) {
+        fprintf(stderr, PROG ": set: arguments too long\n");
+        return 2;
+    }
+    return request(rundir, req, 2000);
+}
+
+static int cmd_policy(int argc, char **argv, const char *rundir)
+{
+    char req[128];
+
+    if (argc != 2) {
+        fprintf(stderr, "Usage: xl membalance policy NAME\n");
+        return 2;
+    }
+    if (!mrx_policy_find(argv[1])) {
+        char names[256];
+
+        mrx_policy_names(names, sizeof(names));
+        fprintf(stderr, PROG ": unknown policy '%s'; known policies: %s\n",
+                argv[1], names);
+        return 2;
+    }
+    snprintf(req, sizeof(req), "policy %s", argv[1]);
+    return request(rundir, req, 2000);
+}
+
+static int cmd_reserve(int argc, char **argv, const char *rundir)
+{
+    static const struct option lo[] = {
+        { "timeout", 1, 0, 't' },
+        { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
+    long timeout = 30;
+    uint64_t kb;
+    char req[128];
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 't':
+            if (parse_long_arg("--timeout", optarg, 1, 3600, &timeout))
+                return 2;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || mrx_parse_size_kb(argv[optind], 'm', &kb) ||
+        !kb) {
+        fprintf(stderr, "Usage: xl membalance reserve SIZE[b|k|m|g|t] "
+                "[--timeout S]\n");
+        return 2;
+    }
+    snprintf(req, sizeof(req), "reserve %" PRIu64 "k %ld", kb, timeout);
+    return request(rundir, req, (int)timeout * 1000 + 5000);
 }
 
 static int cmd_list_policies(void)
@@ -722,6 +996,12 @@ int main_membalance(int argc, char **argv)
         return cmd_stop(argc - 1, argv + 1, rundir);
     if (!strcmp(cmd, "status"))
         return cmd_status(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "set"))
+        return cmd_set(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "policy"))
+        return cmd_policy(argc - 1, argv + 1, rundir);
+    if (!strcmp(cmd, "reserve"))
+        return cmd_reserve(argc - 1, argv + 1, rundir);
     if (!strcmp(cmd, "list-policies"))
         return cmd_list_policies();
     if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
