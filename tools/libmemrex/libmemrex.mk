@@ -33,3 +33,6 @@ tools_libmemrex_libmemrex_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 include tools/libmemrex/policies.mk
 # The real Xen backend (libxenlight + libxenstore).
 include tools/libmemrex/xen.mk
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = tools/libmemrex/memrex.pc
