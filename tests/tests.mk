@@ -2,14 +2,17 @@
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(XENTOOLLOG_CFLAGS)
 TEST_LIBS = tools/libmemrex/libmemrex.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
 
-check_PROGRAMS += tests/check_plan tests/check_sim
-TESTS += tests/check_plan tests/check_sim tests/cli.sh
+check_PROGRAMS += tests/check_plan tests/check_sim tests/check_config
+TESTS += tests/check_plan tests/check_sim tests/check_config tests/cli.sh
 tests_check_plan_SOURCES = tests/check_plan.c
 tests_check_plan_CFLAGS = $(TEST_CFLAGS)
 tests_check_plan_LDADD = $(TEST_LIBS)
 tests_check_sim_SOURCES = tests/check_sim.c
 tests_check_sim_CFLAGS = $(TEST_CFLAGS)
 tests_check_sim_LDADD = $(TEST_LIBS)
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/cli.sh
 TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir)

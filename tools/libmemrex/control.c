@@ -2,7 +2,8 @@
  * control.c - runtime control of the daemon from another process: one
  * request line per connection on a UNIX socket, one answer line.
  *
- *   set DOMAIN [min=SIZE] [max=SIZE] [weight=N] [exclude=yes|no]
+ *   set DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=NAME]
+ *              [exclude=yes|no]
  *   policy NAME
  *   reserve SIZE [TIMEOUT_SECONDS]
  *
@@ -196,6 +197,12 @@ static void do_set(mrx_ctl *c, mrx_engine *e, int fd, char *args)
                 return;
             }
             r.weight = (unsigned)u;
+        } else if (!strcmp(kv, "policy")) {
+            if (!mrx_policy_find(v)) {
+                reply(fd, "error set: unknown policy '%s'", v);
+                return;
+            }
+            mrx_strlcpy(r.policy, v, sizeof(r.policy));
         } else if (!strcmp(kv, "exclude")) {
             if (!strcmp(v, "yes"))
                 r.exclude = true;
@@ -205,7 +212,7 @@ static void do_set(mrx_ctl *c, mrx_engine *e, int fd, char *args)
             }
         } else {
             reply(fd, "error set: unknown setting '%s' (min, max, weight, "
-                  "exclude)", kv);
+                  "policy, exclude)", kv);
             return;
         }
     }

@@ -22,7 +22,8 @@ struct mrx_engine {
     mrx_rec *rec;                /* sorted by domid */
     unsigned nrec, caprec;
     mrx_pstate *pst;             /* per tick, aligned with snap.dom */
-    mrx_decision *want, *out;
+    mrx_pstate *pst0, *pst1;     /* for per-domain policies */
+    mrx_decision *want, *want1, *out;
     unsigned capdec;
     mrx_counters cnt;
     mrx_rule ovr[MRX_MAX_RULES]; /* runtime settings, pattern = domain */
@@ -59,7 +60,10 @@ void mrx_engine_free(mrx_engine *e)
     mrx_snapshot_dispose(&e->snap);
     free(e->rec);
     free(e->pst);
+    free(e->pst0);
+    free(e->pst1);
     free(e->want);
+    free(e->want1);
     free(e->out);
     free(e);
 }
@@ -72,14 +76,8 @@ int mrx_engine_set_params(mrx_engine *e, const mrx_params *p)
         LOG(e, ERROR, "unknown policy '%s'", p->policy);
         return -1;
     }
-    if (e->policy && pol != e->policy) {
-        unsigned i;
-
-        /* a policy's memory means nothing to another one */
-        for (i = 0; i < e->nrec; i++)
-            memset(&e->rec[i].pst, 0, sizeof(e->rec[i].pst));
+    if (e->policy && pol != e->policy)
         LOG(e, NOTICE, "policy %s -> %s", e->policy->name, pol->name);
-    }
     e->p = *p;
     e->policy = pol;
     return 0;
@@ -180,6 +178,8 @@ static void apply_rule(const mrx_rule *r, mrx_dom *d)
 {
     if (r->exclude)
         d->managed = false;
+    if (r->policy[0])
+        mrx_strlcpy(d->policy, r->policy, sizeof(d->policy));
     if (r->min_kb)
         d->min_kb = r->min_kb;
     if (r->max_kb)
@@ -211,6 +211,7 @@ static void resolve_config(const mrx_engine *e, const mrx_params *p,
     d->max_kb = d->static_max_kb;
     d->weight = p->default_weight;
     d->sla_limit = 0;
+    d->policy[0] = '\0';
     for (i = 0; i < p->nrules; i++) {
         const mrx_rule *r = &p->rule[i];
 
@@ -247,6 +248,8 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
         e->ovr[i].weight = r->weight;
     if (r->sla_limit)
         e->ovr[i].sla_limit = r->sla_limit;
+    if (r->policy[0])
+        mrx_strlcpy(e->ovr[i].policy, r->policy, sizeof(e->ovr[i].policy));
     e->ovr[i].exclude = r->exclude;
     LOG(e, NOTICE, "settings for %s: min %" PRIu64 " KiB, max %" PRIu64
         " KiB, weight %u%s", domain, e->ovr[i].min_kb, e->ovr[i].max_kb,
@@ -338,23 +341,58 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 
 static int grow_arrays(mrx_engine *e, unsigned n)
 {
-    void *a, *b, *c;
+    void **arr[] = { (void **)&e->pst, (void **)&e->pst0, (void **)&e->pst1,
+                     (void **)&e->want, (void **)&e->want1, (void **)&e->out };
+    size_t sz[] = { sizeof(mrx_pstate), sizeof(mrx_pstate),
+                    sizeof(mrx_pstate), sizeof(mrx_decision),
+                    sizeof(mrx_decision), sizeof(mrx_decision) };
+    unsigned i;
 
     if (n <= e->capdec)
         return 0;
-    a = realloc(e->pst, n * sizeof(*e->pst));
-    if (a)
-        e->pst = a;
-    b = realloc(e->want, n * sizeof(*e->want));
-    if (b)
-        e->want = b;
-    c = realloc(e->out, n * sizeof(*e->out));
-    if (c)
-        e->out = c;
-    if (!a || !b || !c)
-        return -1;
+    for (i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {
+        void *nb = realloc(*arr[i], n * sz[i]);
+
+        if (!nb)
+            return -1;
+        *arr[i] = nb;
+    }
     e->capdec = n;
     return 0;
+}
+
+/* Runs the global policy, then, for domains whose rules name another
+ * policy, that one: each on the whole snapshot (policies are pure), each
+ * keeping only its own domains' wishes and state. */
+static void decide(mrx_engine *e, const mrx_params *ep)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i, j;
+
+    memcpy(e->pst0, e->pst, s->n * sizeof(*e->pst));
+    e->policy->decide(s, ep, e->pst, e->want);
+    for (i = 0; i < s->n; i++) {
+        const char *name = s->dom[i].policy;
+        const mrx_policy *pol;
+        bool first = true;
+
+        if (!name[0] || !strcmp(name, e->policy->name))
+            continue;
+        for (j = 0; j < i; j++)
+            if (!strcmp(s->dom[j].policy, name))
+                first = false;
+        pol = mrx_policy_find(name);
+        if (!first || !pol)
+            continue;
+        memcpy(e->pst1, e->pst0, s->n * sizeof(*e->pst));
+        pol->decide(s, ep, e->pst1, e->want1);
+        for (j = i; j < s->n; j++) {
+            if (strcmp(s->dom[j].policy, name))
+                continue;
+            e->pst[j] = e->pst1[j];
+            e->want[j] = e->want1[j];
+        }
+    }
 }
 
 /* Sets one target; a domain that died since the sample is not an error
@@ -382,8 +420,8 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
     e->cnt.reallocations++;
     LOG(e, INFO, "domain %u (%s): %s -> %s, policy %s: %s", d->domid,
         d->name, mrx_format_kb(d->target_kb, a, sizeof(a)),
-        mrx_format_kb(o->target_kb, b, sizeof(b)), e->policy->name,
-        o->reason);
+        mrx_format_kb(o->target_kb, b, sizeof(b)),
+        d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx_strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
     r->watch_target_kb = o->target_kb;
@@ -396,6 +434,7 @@ int mrx_engine_tick(mrx_engine *e)
     mrx_snapshot *s = &e->snap;
     char why[160];
     mrx_params ep;
+    const char *pname;
     unsigned i, pass;
     int rc;
 
@@ -422,6 +461,12 @@ int mrx_engine_tick(mrx_engine *e)
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
         track_stuck(e, r, d);
+        /* a policy's memory means nothing to another one */
+        pname = d->policy[0] ? d->policy : e->policy->name;
+        if (strcmp(r->pol, pname)) {
+            memset(&r->pst, 0, sizeof(r->pst));
+            mrx_strlcpy(r->pol, pname, sizeof(r->pol));
+        }
         e->pst[i] = r->pst;
     }
     rec_sweep(e);
@@ -431,7 +476,7 @@ int mrx_engine_tick(mrx_engine *e)
     ep = e->p;
     if (e->resv_state >= 0)
         ep.host_reserve_kb += e->resv_kb;
-    e->policy->decide(s, &ep, e->pst, e->want);
+    decide(e, &ep);
     mrx_plan(s, &ep, e->want, e->out);
     if (mrx_plan_check(s, &ep, e->out, why, sizeof(why))) {
         e->cnt.invariant_violations++;

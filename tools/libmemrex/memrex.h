@@ -71,6 +71,8 @@ typedef struct mrx_dom {
 
     /* From the engine: balloon does not follow its target. */
     bool stuck;
+    /* Policy governing this domain ("" = the global one). */
+    char policy[MRX_POLICY_LEN];
 } mrx_dom;
 
 typedef struct mrx_snapshot {
@@ -93,6 +95,7 @@ mrx_dom *mrx_snapshot_find(const mrx_snapshot *s, uint32_t domid);
 
 typedef struct mrx_rule {
     char pattern[MRX_NAME_LEN];   /* fnmatch(3) on the domain name */
+    char policy[MRX_POLICY_LEN];  /* "" = the global policy */
     bool exclude;
     uint64_t min_kb, max_kb;      /* 0 = not set */
     unsigned weight;              /* 0 = not set */

@@ -119,6 +119,7 @@ typedef struct mrx_rec {
     uint64_t stuck_until_ms;
     uint64_t last_change_ms;
     char last[MRX_REASON_LEN];   /* reason of the last change made */
+    char pol[MRX_POLICY_LEN];    /* policy that owns pst */
 } mrx_rec;
 
 /* Engine internals the status writer reads (engine.c). */

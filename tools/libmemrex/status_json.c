@@ -45,6 +45,7 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     kv_u(g, "domid", d->domid);
     kv_s(g, "name", d->name);
     kv_b(g, "managed", d->managed);
+    kv_s(g, "policy", d->policy[0] ? d->policy : mrx_engine_params(e)->policy);
     kv_u(g, "current_kb", d->current_kb);
     kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
     kv_u(g, "min_kb", mrx_dom_floor(d));
