@@ -227,6 +227,44 @@ START_TEST(test_dry_run)
 }
 END_TEST
 
+/* restore: donors get their first target back; growers as far as free
+ * memory goes */
+START_TEST(test_restore)
+{
+    mrx_scenario *sc = NULL;
+    mrx_backend *b;
+    mrx_engine *e;
+    mrx_params p;
+    const mrx_snapshot *s;
+    int i;
+
+    ck_assert_int_eq(mrx_scenario_parse(mrx_scenario_default_text(), "t",
+                                        stderr, &sc), 0);
+    mrx_params_default(&p);
+    b = mrx_sim_new(sc, 1, 0, quiet());
+    e = mrx_engine_new(b, &p, quiet());
+    for (i = 0; i < 60; i++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        b->ops->wait(b, 1000, -1);
+    }
+    s = mrx_engine_snapshot(e);
+    ck_assert_uint_ne(s->dom[3].target_kb, 768 * 1024);
+    ck_assert_uint_gt(mrx_engine_restore(e, 20000), 0);
+    strcpy(p.policy, "static");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    for (i = 0; i < 30; i++) {
+        b->ops->wait(b, 1000, -1);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+    }
+    s = mrx_engine_snapshot(e);
+    ck_assert_uint_eq(s->dom[3].target_kb, 768 * 1024);    /* idle-3 */
+    ck_assert_uint_eq(s->dom[1].target_kb, 1024 * 1024);   /* idle-1 */
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -239,6 +277,7 @@ int main(void)
     tcase_add_test(tc, test_unknown_keys_warn);
     tcase_add_test(tc, test_per_domain_policy_and_override);
     tcase_add_test(tc, test_dry_run);
+    tcase_add_test(tc, test_restore);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

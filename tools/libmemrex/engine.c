@@ -429,6 +429,64 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
     r->progress_ms = e->snap.now_ms;
 }
 
+/* One restoring pass; returns how many domains still differ. */
+static unsigned restore_pass(mrx_engine *e, unsigned *set)
+{
+    mrx_snapshot *s = &e->snap;
+    uint64_t room;
+    unsigned i, pass, left = 0;
+
+    mrx_snapshot_clear(s);
+    if (e->b->ops->sample(e->b, s)) {
+        LOG(e, ERROR, "restore: sampling the host failed");
+        return 0;
+    }
+    room = s->host_free_kb > e->p.host_reserve_kb ?
+           s->host_free_kb - e->p.host_reserve_kb : 0;
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < s->n; i++) {
+            mrx_dom *d = &s->dom[i];
+            const mrx_rec *r = rec_find(e, d->domid);
+            uint64_t t;
+
+            resolve_config(e, &e->p, d);
+            if (!r || !d->managed || !r->first_target_kb ||
+                r->first_target_kb == d->target_kb)
+                continue;
+            t = r->first_target_kb;
+            if ((pass == 0) != (t < d->target_kb))
+                continue;
+            if (t > d->current_kb) {
+                uint64_t g = MRX_MIN(t - d->current_kb, room);
+
+                room -= g;
+                if (d->current_kb + g < t)
+                    left++;
+                t = d->current_kb + g;
+            }
+            if (t != d->target_kb && !e->b->ops->set_target(e->b, d->domid, t))
+                (*set)++;
+        }
+    }
+    return left;
+}
+
+unsigned mrx_engine_restore(mrx_engine *e, uint32_t timeout_ms)
+{
+    unsigned set = 0, left;
+    uint32_t waited = 0;
+
+    /* donors first; growers as their memory comes free */
+    while ((left = restore_pass(e, &set)) && waited < timeout_ms) {
+        if (e->b->ops->wait(e->b, 500, -1) < 0)
+            break;
+        waited += 500;
+    }
+    LOG(e, NOTICE, "restored targets: %u changes, %u domains short of "
+        "their first target", set, left);
+    return set;
+}
+
 int mrx_engine_tick(mrx_engine *e)
 {
     mrx_snapshot *s = &e->snap;
@@ -457,6 +515,8 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, ERROR, "out of memory for domain %u", d->domid);
             return -ENOMEM;
         }
+        if (!r->seen && !r->first_target_kb)
+            r->first_target_kb = d->target_kb;
         r->seen = true;
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);

@@ -21,7 +21,8 @@ tools_libmemrex_libmemrex_la_SOURCES = \
 	tools/libmemrex/scenario_default.c \
 	tools/libmemrex/config.c \
 	tools/libmemrex/daemon.c \
-	tools/libmemrex/control.c
+	tools/libmemrex/control.c \
+	tools/libmemrex/log.c
 tools_libmemrex_libmemrex_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) $(YAJL_CFLAGS)
 tools_libmemrex_libmemrex_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) \

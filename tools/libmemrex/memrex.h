@@ -337,6 +337,12 @@ int mrx_engine_reserve_state(const mrx_engine *e, uint64_t *free_kb);
 /* One full balancing step.  Returns 0, or <0 if sampling failed. */
 int mrx_engine_tick(mrx_engine *e);
 
+/* Gives every managed domain back the target it had when the engine
+ * first saw it: donors first, growers as memory comes free, for up to
+ * timeout_ms.  For stopping with --restore-on-exit.  Returns the number
+ * of targets set. */
+unsigned mrx_engine_restore(mrx_engine *e, uint32_t timeout_ms);
+
 /* The last tick's view: snapshot, decisions and final targets. */
 const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e);
 const mrx_decision *mrx_engine_targets(const mrx_engine *e);
@@ -412,6 +418,10 @@ int mrx_lock_take(const char *pidfile, long *holder);
 long mrx_lock_holder(const char *pidfile);
 /* Writes our pid into the locked file. */
 int mrx_lock_write_pid(int fd);
+
+/* The daemon's logger: xentoollog lines to f (dated) and, if use_syslog,
+ * to syslog (LOG_DAEMON) too.  Destroy with xtl_logger_destroy(). */
+xentoollog_logger *mrx_logger_new(FILE *f, bool verbose, bool use_syslog);
 
 /* Detaches from the terminal (fork, setsid), output to logfile.  The
  * parent returns 1 once the child called mrx_daemon_ready(), or -1 if

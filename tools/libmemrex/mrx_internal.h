@@ -120,6 +120,7 @@ typedef struct mrx_rec {
     uint64_t last_change_ms;
     char last[MRX_REASON_LEN];   /* reason of the last change made */
     char pol[MRX_POLICY_LEN];    /* policy that owns pst */
+    uint64_t first_target_kb;    /* target when first seen */
 } mrx_rec;
 
 /* Engine internals the status writer reads (engine.c). */

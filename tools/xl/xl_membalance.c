@@ -90,7 +90,7 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  start [-F] [-p PIDFILE] [-c CONFIG] [--policy P] [--interval S]\n"
-"        [--dry-run] [--log FILE]\n"
+"        [--dry-run] [--restore-on-exit] [--log FILE] [--verbose]\n"
 "        [--simulate[=SCENARIO]] [--duration S] [--speed X] [--seed N]\n"
 "                      start the balancer (a daemon unless -F)\n"
 "  stop                stop the running balancer\n"
@@ -240,7 +240,7 @@ static void print_header(FILE *f, const mrx_status *st)
 /* start                                                               */
 
 typedef struct start_opts {
-    bool foreground, quiet, simulate, speed_set, dry_run;
+    bool foreground, quiet, simulate, speed_set, dry_run, verbose, restore;
     const char *config, *policy, *scenario, *rundir, *pidfile, *logfile;
     long interval_s;
     long duration_s;
@@ -438,6 +438,8 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         { "log", 1, 0, 'l' },
         { "quiet", 0, 0, 'q' },
         { "dry-run", 0, 0, 'n' },
+        { "verbose", 0, 0, 'v' },
+        { "restore-on-exit", 0, 0, 'R' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -449,7 +451,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
     mrx_backend *b = NULL;
     mrx_engine *e = NULL;
     mrx_ctl *ctl = NULL;
-    xentoollog_logger_stdiostream *lg = NULL;
+    xentoollog_logger *lg = NULL;
     sigset_t mask;
     long holder, v;
     int opt, lock = -1, sfd = -1, rc = EXIT_FAILURE, rc2;
@@ -464,6 +466,8 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         case 'P': o.policy = optarg; break;
         case 'q': o.quiet = true; break;
         case 'n': o.dry_run = true; break;
+        case 'v': o.verbose = true; break;
+        case 'R': o.restore = true; break;
         case 'l': o.logfile = optarg; break;
         case 'S': o.simulate = true; o.scenario = optarg; break;
         case 'i':
@@ -580,9 +584,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         goto out;
     }
 
-    lg = xtl_createlogger_stdiostream(stderr, XTL_INFO,
-                                      XTL_STDIOSTREAM_SHOW_DATE |
-                                      XTL_STDIOSTREAM_HIDE_PROGRESS);
+    lg = mrx_logger_new(stderr, o.verbose, !o.foreground);
     if (!lg) {
         fprintf(stderr, PROG ": cannot create the logger\n");
         goto out;
@@ -621,25 +623,26 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         if (!o.speed_set)
             o.speed = o.foreground && stop_ms ? 0 : 10;
     }
-    b = open_backend(&o, (xentoollog_logger *)lg, sc);
+    b = open_backend(&o, lg, sc);
     if (!b)
         goto out;
-    e = mrx_engine_new(b, &p, (xentoollog_logger *)lg);
+    e = mrx_engine_new(b, &p, lg);
     if (!e) {
         fprintf(stderr, PROG ": cannot start the engine\n");
         goto out;
     }
-    xtl_log((xentoollog_logger *)lg, XTL_NOTICE, -1, PROG,
+    xtl_log(lg, XTL_NOTICE, -1, PROG,
             "started: backend %s, policy %s, interval %us, pid %ld",
             b->ops->name, p.policy, p.interval_ms / 1000, (long)getpid());
     mrx_daemon_ready(1);
 
-    ctl = mrx_ctl_listen(pt.control, (xentoollog_logger *)lg);
+    ctl = mrx_ctl_listen(pt.control, lg);
     if (!ctl)
         goto out;
-    if (run_loop(e, b, &o, &pt, sfd, ctl, stop_ms,
-                 (xentoollog_logger *)lg) == 0)
+    if (run_loop(e, b, &o, &pt, sfd, ctl, stop_ms, lg) == 0)
         rc = EXIT_SUCCESS;
+    if (o.restore && !o.dry_run)
+        mrx_engine_restore(e, 8000);
     if (o.simulate && o.foreground && !o.quiet)
         print_summary(stdout, b, mrx_engine_counters(e));
 
@@ -656,7 +659,7 @@ out:
         unlink(pt.pidfile);
         close(lock);
     }
-    xtl_logger_destroy((xentoollog_logger *)lg);
+    xtl_logger_destroy(lg);
     return rc;
 }
 
