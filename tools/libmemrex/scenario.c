@@ -227,6 +227,7 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
     unsigned j;
     uint64_t used = 0;
     int next_id = 1;
+    uint8_t taken[0x8000 / 8] = { 0 };
 
     if (!sc)
         return ENOMEM;
@@ -275,27 +276,26 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
     }
     /* domids: given ones are kept, the others numbered from 1 */
     for (j = 0; j < sc->ndom; j++) {
-        unsigned k;
+        int id = sc->dom[j].domid;
 
-        if (sc->dom[j].domid < 0) {
-            bool taken;
-
-            do {
-                taken = false;
-                for (k = 0; k < sc->ndom; k++)
-                    if (sc->dom[k].domid == next_id)
-                        taken = true;
-                if (taken)
-                    next_id++;
-            } while (taken);
-            sc->dom[j].domid = next_id++;
+        if (id < 0)
+            continue;
+        if (taken[id / 8] & (1u << (id % 8))) {
+            fprintf(report, "%s: domid %d used twice\n", what, id);
+            goto out;
         }
-        for (k = 0; k < j; k++) {
-            if (sc->dom[k].domid == sc->dom[j].domid) {
-                fprintf(report, "%s: domid %d used twice\n", what,
-                        sc->dom[j].domid);
+        taken[id / 8] |= (uint8_t)(1u << (id % 8));
+    }
+    for (j = 0; j < sc->ndom; j++) {
+        if (sc->dom[j].domid < 0) {
+            while (next_id <= 0x7fef &&
+                   (taken[next_id / 8] & (1u << (next_id % 8))))
+                next_id++;
+            if (next_id > 0x7fef) {
+                fprintf(report, "%s: out of domids\n", what);
                 goto out;
             }
+            sc->dom[j].domid = next_id++;
         }
         if (!sc->dom[j].start_ms)
             used += sc->dom[j].memory_kb;

@@ -41,6 +41,8 @@ typedef struct sim_dom {
     uint32_t sla_metric;
 } sim_dom;
 
+#define MAX_DOMID 0x8000
+
 typedef struct sim {
     mrx_backend b;
     mrx_scenario sc;             /* copy; dom specs owned */
@@ -48,25 +50,14 @@ typedef struct sim {
     uint64_t now_ms;
     unsigned n;
     sim_dom *d;
+    uint64_t used_kb;            /* the hypervisor's + every live domain's */
+    int *by_domid;               /* domid -> index in d, or -1 */
     mrx_sim_totals tot;
 } sim;
 
-static uint64_t host_used(const sim *s)
-{
-    uint64_t u = XEN_OWN_KB;
-    unsigned i;
-
-    for (i = 0; i < s->n; i++)
-        if (s->d[i].live)
-            u += s->d[i].current;
-    return u;
-}
-
 static uint64_t host_free(const sim *s)
 {
-    uint64_t u = host_used(s);
-
-    return s->sc.host_kb > u ? s->sc.host_kb - u : 0;
+    return s->sc.host_kb > s->used_kb ? s->sc.host_kb - s->used_kb : 0;
 }
 
 static void dom_start(sim *s, sim_dom *d)
@@ -75,6 +66,8 @@ static void dom_start(sim *s, sim_dom *d)
 
     d->live = true;
     d->current = MRX_MIN(d->sp->memory_kb, fr);
+    s->used_kb += d->current;
+    s->by_domid[d->domid] = (int)(d - s->d);
     d->target = d->current;
     d->stall_flip_ms = s->now_ms;
 }
@@ -101,6 +94,7 @@ static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
         step = MRX_MIN(step, lim - d->current);
         step = MRX_MIN(step, host_free(s));
         d->current += step;
+        s->used_kb += step;
     } else if (d->target < d->current) {
         lim = sp->hidden_floor_kb;
         if (d->current <= lim)
@@ -108,6 +102,7 @@ static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
         step = MRX_MIN(step, d->current - d->target);
         step = MRX_MIN(step, d->current - lim);
         d->current -= step;
+        s->used_kb -= step;
     }
 }
 
@@ -213,6 +208,8 @@ static void advance(sim *s, uint32_t ms)
             if (d->live && d->sp->stop_ms && s->now_ms >= d->sp->stop_ms) {
                 d->live = false;
                 d->done = true;
+                s->used_kb -= d->current;
+                s->by_domid[d->domid] = -1;
             }
         }
         for (i = 0; i < s->n; i++) {
@@ -264,12 +261,9 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
 
 static sim_dom *find_live(sim *s, uint32_t domid)
 {
-    unsigned i;
-
-    for (i = 0; i < s->n; i++)
-        if (s->d[i].live && s->d[i].domid == domid)
-            return &s->d[i];
-    return NULL;
+    if (domid >= MAX_DOMID || s->by_domid[domid] < 0)
+        return NULL;
+    return &s->d[s->by_domid[domid]];
 }
 
 static int sim_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
@@ -329,6 +323,7 @@ static void sim_destroy(mrx_backend *b)
 
     free(s->sc.dom);
     free(s->d);
+    free(s->by_domid);
     free(s);
 }
 
@@ -357,10 +352,14 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
     s->sc = *sc;
     s->sc.dom = calloc(sc->ndom, sizeof(*sc->dom));
     s->d = calloc(sc->ndom, sizeof(*s->d));
-    if (!s->sc.dom || !s->d) {
+    s->by_domid = malloc(MAX_DOMID * sizeof(*s->by_domid));
+    if (!s->sc.dom || !s->d || !s->by_domid) {
         sim_destroy(&s->b);
         return NULL;
     }
+    for (i = 0; i < MAX_DOMID; i++)
+        s->by_domid[i] = -1;
+    s->used_kb = XEN_OWN_KB;
     memcpy(s->sc.dom, sc->dom, sc->ndom * sizeof(*sc->dom));
     s->n = sc->ndom;
     for (i = 0; i < s->n; i++) {
