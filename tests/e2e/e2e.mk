@@ -1,0 +1,22 @@
+# tests/e2e/e2e.mk - the end-to-end test on the real Xen 4.17 hypervisor
+# under QEMU (see tests/e2e/README).  Not part of "make check": it needs
+# root, network access to deb.debian.org and about 10 minutes.
+#
+#   make e2e                                   build everything, then run
+#   make e2e E2E_FLAGS="--cache /var/tmp/mb-e2e --timeout 900"
+#
+# SPDX-License-Identifier: LGPL-2.1-only
+
+.PHONY: e2e
+e2e: all
+	$(abs_top_srcdir)/tests/e2e/run-e2e.sh \
+		--builddir $(abs_top_builddir) $(E2E_FLAGS)
+
+EXTRA_DIST += tests/e2e/README \
+	tests/e2e/e2e.mk \
+	tests/e2e/run-e2e.sh \
+	tests/e2e/dom0-driver.sh \
+	tests/e2e/guest-init.sh \
+	tests/e2e/memhog.c \
+	tests/e2e/setmem-bench.c \
+	tests/e2e/membalance-e2e.conf

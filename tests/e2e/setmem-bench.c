@@ -1,0 +1,278 @@
+/*
+ * setmem-bench.c - dom0 helper of the membalance end-to-end test.
+ *
+ *   setmem-bench bench [-n N] DOMID KB_A KB_B
+ *       Times one balloon target change, alternating between KB_A and
+ *       KB_B, N times per method:
+ *         inproc     one libxl context kept open, libxl_set_memory_target(
+ *                    ctx, domid, kb, 0, 1) per change (what the daemon does)
+ *         xl         "xl mem-set DOMID KBk" run as a child process (the xl
+ *                    on PATH; on Debian a wrapper script around the binary)
+ *         xl_direct  the same with /usr/lib/xen-4.17/bin/xl (no wrapper)
+ *         floor      xc_domain_setmaxmem() plus one XenStore write of
+ *                    memory/target (the least a target change needs)
+ *       and prints "E2E-PERF ..." lines with the medians and ratios.
+ *       The target is KB_A again when it returns.
+ *
+ *   setmem-bench info DOMID
+ *       Prints "current_kb=N target_kb=N max_kb=N" (hypervisor allocation,
+ *       XenStore memory/target, hypervisor maximum) without forking xl.
+ *
+ *   setmem-bench free [-i MS] [-c COUNT]
+ *       Prints "free_kb N" (host free memory from xc_physinfo) every MS
+ *       milliseconds, COUNT times (0: forever).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <libxl.h>
+#include <xenctrl.h>
+#include <xenstore.h>
+#include <xentoollog.h>
+
+#define XL_DIRECT "/usr/lib/xen-4.17/bin/xl"
+#define MAXMEM_SLACK_KB 1024    /* LIBXL_MAXMEM_CONSTANT */
+
+/* Integer microseconds throughout: no floating point in the results. */
+static long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+
+    return (x > y) - (x < y);
+}
+
+static long long median(long long *v, int n)
+{
+    qsort(v, n, sizeof(*v), cmp_ll);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* a / b with one decimal, as "12.3". */
+static void ratio(char *buf, size_t len, long long a, long long b)
+{
+    long long r = b > 0 ? (a * 10 + b / 2) / b : 0;
+
+    snprintf(buf, len, "%lld.%lld", r / 10, r % 10);
+}
+
+static int run_xl(const char *xl, uint32_t domid, uint64_t kb)
+{
+    char dom[16], mem[32];
+    int status;
+    pid_t pid;
+
+    snprintf(dom, sizeof(dom), "%u", domid);
+    snprintf(mem, sizeof(mem), "%" PRIu64 "k", kb);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+
+        if (fd >= 0)
+            dup2(fd, 1);
+        execlp(xl, xl, "mem-set", dom, mem, (char *)NULL);
+        _exit(127);
+    }
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+typedef struct bench {
+    libxl_ctx *ctx;
+    xc_interface *xch;
+    struct xs_handle *xs;
+    uint32_t domid;
+} bench;
+
+enum { M_INPROC, M_XL, M_XL_DIRECT, M_FLOOR, M_NR };
+static const char *mname[M_NR] = { "inproc", "xl", "xl_direct", "floor" };
+
+static int set_once(bench *b, int m, uint64_t kb)
+{
+    char path[64], val[32];
+
+    switch (m) {
+    case M_INPROC:
+        return libxl_set_memory_target(b->ctx, b->domid, kb, 0, 1);
+    case M_XL:
+        return run_xl("xl", b->domid, kb);
+    case M_XL_DIRECT:
+        return run_xl(XL_DIRECT, b->domid, kb);
+    case M_FLOOR:
+        if (xc_domain_setmaxmem(b->xch, b->domid, kb + MAXMEM_SLACK_KB))
+            return -1;
+        snprintf(path, sizeof(path), "/local/domain/%u/memory/target",
+                 b->domid);
+        snprintf(val, sizeof(val), "%" PRIu64, kb);
+        return xs_write(b->xs, XBT_NULL, path, val, strlen(val)) ? 0 : -1;
+    }
+    return -1;
+}
+
+static int do_bench(bench *b, int n, uint64_t kb_a, uint64_t kb_b)
+{
+    long long *t = calloc(n, sizeof(*t)), med[M_NR];
+    char r1[32], r2[32], r3[32];
+    int m, i, errs, ok = 1;
+
+    if (!t)
+        return 1;
+    for (m = 0; m < M_NR; m++) {
+        if (m == M_XL_DIRECT && access(XL_DIRECT, X_OK)) {
+            med[m] = 0;
+            continue;
+        }
+        errs = 0;
+        for (i = 0; i < n; i++) {
+            long long t0 = now_us();
+
+            if (set_once(b, m, i % 2 ? kb_a : kb_b))
+                errs++;
+            t[i] = now_us() - t0;
+        }
+        /* Leave the domain at KB_A whatever N was. */
+        if (n % 2)
+            set_once(b, M_INPROC, kb_a);
+        med[m] = median(t, n);
+        printf("E2E-PERF setmem method=%s n=%d median_us=%lld min_us=%lld "
+               "max_us=%lld errors=%d\n", mname[m], n, med[m], t[0],
+               t[n - 1], errs);
+        if (errs)
+            ok = 0;
+        usleep(200000);
+    }
+    ratio(r1, sizeof(r1), med[M_XL], med[M_INPROC]);
+    ratio(r2, sizeof(r2), med[M_XL_DIRECT], med[M_INPROC]);
+    ratio(r3, sizeof(r3), med[M_INPROC], med[M_FLOOR]);
+    printf("E2E-PERF setmem_summary inproc_median_us=%lld "
+           "xl_median_us=%lld xl_direct_median_us=%lld floor_median_us=%lld "
+           "ratio_xl_over_inproc=%s ratio_xl_direct_over_inproc=%s "
+           "ratio_inproc_over_floor=%s\n",
+           med[M_INPROC], med[M_XL], med[M_XL_DIRECT], med[M_FLOOR],
+           r1, r2, r3);
+    free(t);
+    return ok ? 0 : 1;
+}
+
+static int do_info(bench *b)
+{
+    xc_dominfo_t di;
+    char path[64], *v;
+    unsigned int len;
+    long pkb = XC_PAGE_SIZE / 1024;
+
+    if (xc_domain_getinfo(b->xch, b->domid, 1, &di) != 1 ||
+        di.domid != b->domid) {
+        fprintf(stderr, "setmem-bench: no domain %u\n", b->domid);
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", b->domid);
+    v = xs_read(b->xs, XBT_NULL, path, &len);
+    printf("current_kb=%lu target_kb=%s max_kb=%lu\n",
+           di.nr_pages * pkb, v ? v : "0", di.max_memkb);
+    free(v);
+    return 0;
+}
+
+static int do_free(bench *b, int interval_ms, int count)
+{
+    xc_physinfo_t pi;
+    int i;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (i = 0; !count || i < count; i++) {
+        memset(&pi, 0, sizeof(pi));
+        if (xc_physinfo(b->xch, &pi)) {
+            perror("xc_physinfo");
+            return 1;
+        }
+        printf("free_kb %" PRIu64 "\n",
+               (uint64_t)pi.free_pages * (XC_PAGE_SIZE / 1024));
+        usleep(interval_ms * 1000);
+    }
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: setmem-bench bench [-n N] DOMID KB_A KB_B\n"
+            "       setmem-bench info DOMID\n"
+            "       setmem-bench free [-i MS] [-c COUNT]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    xentoollog_logger_stdiostream *lg;
+    bench b = { 0 };
+    int n = 50, interval = 1000, count = 0, opt, rc;
+    const char *cmd;
+
+    if (argc < 2)
+        usage();
+    cmd = argv[1];
+    optind = 2;
+    while ((opt = getopt(argc, argv, "n:i:c:")) != -1) {
+        switch (opt) {
+        case 'n': n = atoi(optarg); break;
+        case 'i': interval = atoi(optarg); break;
+        case 'c': count = atoi(optarg); break;
+        default: usage();
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (n < 1)
+        usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+    b.xch = xc_interface_open((xentoollog_logger *)lg, NULL, 0);
+    b.xs = xs_open(0);
+    if (!lg || !b.xch || !b.xs) {
+        fprintf(stderr, "setmem-bench: cannot open xc/xenstore\n");
+        return 1;
+    }
+
+    if (!strcmp(cmd, "free")) {
+        rc = do_free(&b, interval, count);
+    } else if (!strcmp(cmd, "info") && argc == 1) {
+        b.domid = (uint32_t)strtoul(argv[0], NULL, 10);
+        rc = do_info(&b);
+    } else if (!strcmp(cmd, "bench") && argc == 3) {
+        b.domid = (uint32_t)strtoul(argv[0], NULL, 10);
+        if (libxl_ctx_alloc(&b.ctx, LIBXL_VERSION, 0,
+                            (xentoollog_logger *)lg)) {
+            fprintf(stderr, "setmem-bench: libxl_ctx_alloc failed\n");
+            return 1;
+        }
+        rc = do_bench(&b, n, strtoull(argv[1], NULL, 10),
+                      strtoull(argv[2], NULL, 10));
+        libxl_ctx_free(b.ctx);
+    } else {
+        usage();
+    }
+    xs_close(b.xs);
+    xc_interface_close(b.xch);
+    xtl_logger_destroy((xentoollog_logger *)lg);
+    return rc;
+}
