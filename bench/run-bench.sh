@@ -1,0 +1,53 @@
+#!/bin/bash
+# run-bench.sh - run every benchmark and write RESULTS.md.
+#   bench/run-bench.sh BUILDDIR RESULTS.md
+# BENCH_SECONDS shortens the overhead run (default 60).
+# SPDX-License-Identifier: LGPL-2.1-only
+set -euo pipefail
+b=${1:?usage: run-bench.sh BUILDDIR RESULTS.md}
+out=${2:?usage: run-bench.sh BUILDDIR RESULTS.md}
+secs=${BENCH_SECONDS:-60}
+export LD_LIBRARY_PATH=$b/tools/libmemrex/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+xlmb=$b/tools/xl/.libs/xl-membalance
+[ -x "$xlmb" ] || xlmb=$b/tools/xl/xl-membalance
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run() {
+    local name=$1; shift
+    echo "== $name" >&2
+    "$@" | tee "$tmp/$name"
+}
+
+run scale "$b/bench/.libs/bench_scale" 200 2>/dev/null ||
+    run scale "$b/bench/bench_scale" 200
+run realloc "$b/bench/.libs/bench_realloc" "$xlmb" list-policies 2>/dev/null ||
+    run realloc "$b/bench/bench_realloc" "$xlmb" list-policies
+run overhead bash "$(dirname "$0")/overhead.sh" "$xlmb" "$secs"
+for extra in "$(dirname "$0")"/bench-*.sh; do
+    [ -x "$extra" ] || continue
+    name=$(basename "$extra" .sh)
+    run "$name" "$extra" "$b"
+done
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "Regenerate with \`make bench\` (each alone: \`make bench-scale\`,"
+    echo "\`make bench-realloc\`, \`make bench-overhead\`).  Every figure is"
+    echo "measured side by side with its baseline in the same run; these"
+    echo "machines are noisy, so read the ratios, not the absolute times."
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+    echo "- commit: $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    for f in "$tmp"/*; do
+        echo
+        echo "## $(basename "$f")"
+        echo
+        echo '```'
+        cat "$f"
+        echo '```'
+    done
+} > "$out"
+echo "wrote $out" >&2
