@@ -441,6 +441,47 @@ const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 /* The real Xen backend and the guest-stats protocol (XenStore).       */
 
+/* Where a guest agent reports, relative to /local/domain/<domid>/
+ * (docs/xenstore-paths.md describes every key). */
+#define MRX_GUEST_DIR           "data/membalance"
+/* Protocol version a report must carry in MRX_GUEST_DIR/version. */
+#define MRX_GUEST_PROTOCOL      1
+/* Longest guest-written value accepted, in bytes. */
+#define MRX_GUEST_VALUE_MAX     32
+/* Largest load average accepted, x100. */
+#define MRX_GUEST_LOAD_MAX      100000u
+/* Where the daemon publishes its status document in XenStore. */
+#define MRX_XS_STATUS_DIR       "/tool/membalance"
+
+/* The Xen host through libxenlight (domains, targets, CPU caps) and
+ * libxenstore (guest reports, watches, status).  Targets are set with
+ * enforce, so a domain's maxmem follows its target.  NULL, with the
+ * reason logged on lg, when either cannot be opened. */
+mrx_backend *mrx_xen_new(xentoollog_logger *lg);
+
+/* Strictly parses one guest-written decimal number of len bytes (no
+ * NUL needed): digits only, no sign, space or leading zero, at most
+ * MRX_GUEST_VALUE_MAX bytes, no embedded NUL, no overflow, <= max.
+ * Returns 0, EINVAL (malformed) or ERANGE (above max). */
+int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
+                          uint64_t *out);
+
+/* One key of a guest's report as read from XenStore: val is NULL when
+ * the key is absent; len is the length XenStore returned. */
+typedef struct mrx_guest_kv {
+    const char *key;        /* relative to MRX_GUEST_DIR, e.g. "free_kb" */
+    const char *val;
+    size_t len;
+} mrx_guest_kv;
+
+/* Validates a whole report and fills gs (gs->valid true only when every
+ * required key parsed and the numbers are consistent).  static_max_kb
+ * and host_total_kb bound the memory numbers (0 = unknown).  Returns 0,
+ * or EINVAL with the first problem described in why. */
+int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
+                             uint64_t static_max_kb, uint64_t host_total_kb,
+                             mrx_guest_stats *gs, char *why, size_t len);
+
 #endif /* MEMREX_H */
 
 /*

@@ -1,0 +1,1105 @@
+/*
+ * xs_guest.c - guest reports in XenStore: strict parsing, watches,
+ * coalesced wake-ups and the published status document.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mrx_internal.h"
+#include "xs_guest.h"
+
+#define XSG "xenstore"
+
+/* Nothing a guest reports in KiB is believed above 1 PiB. */
+#define KB_ABS_MAX       ((uint64_t)1 << 40)
+/* Cumulative counters and sequence numbers. */
+#define COUNTER_MAX      ((uint64_t)1 << 62)
+#define TOK_DOMAIN       "mrx-dom"
+#define TOK_INTRODUCE    "mrx-introduce"
+#define TOK_RELEASE      "mrx-release"
+/* Times a report is re-read when its seq moves under the reader. */
+#define READ_RETRIES     3
+
+typedef struct xsg_dom {
+    uint32_t domid;
+    bool watched;
+    bool live;               /* in the last mrx_xsg_sync */
+    unsigned logged;         /* MRX_XSG_LOG_* already logged */
+    uint64_t xenserver_events; /* writes to data/meminfo_free seen */
+} xsg_dom;
+
+struct mrx_xsg {
+    xentoollog_logger *lg;
+    struct xs_handle *xsh;
+    bool broken;             /* the connection failed: reconnect */
+    bool pending;            /* events seen since the last return */
+    bool status_dir_ready;
+    bool published;
+    uint32_t min_wake_ms;
+    uint64_t last_return_ms;
+    uint64_t next_reconnect_ms;
+    uint32_t backoff_ms;
+    unsigned n, cap;
+    xsg_dom *dom;
+    mrx_xsg_counters cnt;
+};
+
+/* xtl_log, for a logger that may be NULL (tests without one). */
+static void xsg_log(xentoollog_logger *lg, xentoollog_level level,
+                    int errnoval, const char *context, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void xsg_log(xentoollog_logger *lg, xentoollog_level level,
+                    int errnoval, const char *context, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!lg)
+        return;
+    va_start(ap, fmt);
+    xtl_logv(lg, level, errnoval, context, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Strict parsing.                                                     */
+
+int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
+                          uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (!val || len == 0 || len > MRX_GUEST_VALUE_MAX)
+        return EINVAL;
+    if (len > 1 && val[0] == '0')
+        return EINVAL;
+    for (i = 0; i < len; i++) {
+        unsigned d;
+
+        if (val[i] < '0' || val[i] > '9')
+            return EINVAL;       /* sign, space, NUL, garbage */
+        d = (unsigned)(val[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return ERANGE;
+        v = v * 10 + d;
+    }
+    if (v > max)
+        return ERANGE;
+    *out = v;
+    return 0;
+}
+
+typedef enum {
+    K_VERSION, K_SEQ, K_TOTAL, K_FREE, K_AVAILABLE, K_CACHED, K_COMMITTED,
+    K_SWAP_TOTAL, K_SWAP_FREE, K_LOAD1, K_LOAD5, K_LOAD15, K_MAJOR_FAULTS,
+    K_SWAP_IN, K_SWAP_OUT, K_SLA, K_NKEYS
+} key_id;
+
+typedef enum { B_VERSION, B_SEQ, B_MEM, B_COMMITTED, B_SWAP, B_LOAD,
+               B_COUNTER, B_SLA } bound_kind;
+
+static const struct {
+    const char *name;
+    bool required;
+    bound_kind bound;
+} keyspec[K_NKEYS] = {
+    [K_VERSION]      = { "version",       true,  B_VERSION },
+    [K_SEQ]          = { "seq",           true,  B_SEQ },
+    [K_TOTAL]        = { "total_kb",      true,  B_MEM },
+    [K_FREE]         = { "free_kb",       true,  B_MEM },
+    [K_AVAILABLE]    = { "available_kb",  true,  B_MEM },
+    [K_CACHED]       = { "cached_kb",     false, B_MEM },
+    [K_COMMITTED]    = { "committed_kb",  true,  B_COMMITTED },
+    [K_SWAP_TOTAL]   = { "swap_total_kb", false, B_SWAP },
+    [K_SWAP_FREE]    = { "swap_free_kb",  false, B_SWAP },
+    [K_LOAD1]        = { "load1",         false, B_LOAD },
+    [K_LOAD5]        = { "load5",         false, B_LOAD },
+    [K_LOAD15]       = { "load15",        false, B_LOAD },
+    [K_MAJOR_FAULTS] = { "major_faults",  false, B_COUNTER },
+    [K_SWAP_IN]      = { "swap_in",       false, B_COUNTER },
+    [K_SWAP_OUT]     = { "swap_out",      false, B_COUNTER },
+    [K_SLA]          = { "sla_metric",    false, B_SLA },
+};
+
+/* The most KiB a domain's report may claim for its memory: its static
+ * max, the host's memory, or the absolute cap, whichever is known and
+ * smallest. */
+static uint64_t mem_limit(uint64_t static_max_kb, uint64_t host_total_kb)
+{
+    uint64_t lim = KB_ABS_MAX;
+
+    if (static_max_kb && static_max_kb < lim)
+        lim = static_max_kb;
+    if (host_total_kb && host_total_kb < lim)
+        lim = host_total_kb;
+    return lim;
+}
+
+static void whyf(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void whyf(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+}
+
+/* Copies a guest value for a message: printable ASCII only, short. */
+static void quote(char *dst, size_t dlen, const char *val, size_t len)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len && o + 5 < dlen; i++) {
+        unsigned char c = (unsigned char)val[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            dst[o++] = (char)c;
+        } else {
+            snprintf(dst + o, dlen - o, "\\x%02x", c);
+            o += 4;
+        }
+    }
+    if (i < len && o + 3 < dlen) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
+                             uint64_t static_max_kb, uint64_t host_total_kb,
+                             mrx_guest_stats *gs, char *why, size_t len)
+{
+    const mrx_guest_kv *by_id[K_NKEYS] = { NULL };
+    uint64_t v[K_NKEYS] = { 0 };
+    uint64_t lim = mem_limit(static_max_kb, host_total_kb);
+    uint64_t swap_lim = 64 * lim;
+    unsigned i, k;
+
+    memset(gs, 0, sizeof(*gs));
+    whyf(why, len, "ok");
+
+    /* Unknown keys are ignored: later agents may add some. */
+    for (i = 0; i < n; i++)
+        for (k = 0; k < K_NKEYS; k++)
+            if (kv[i].key && !strcmp(kv[i].key, keyspec[k].name))
+                by_id[k] = &kv[i];
+
+    for (k = 0; k < K_NKEYS; k++) {
+        const mrx_guest_kv *e = by_id[k];
+        uint64_t max = 0;
+        char shown[48];
+        int rc;
+
+        if (!e || !e->val) {
+            if (keyspec[k].required) {
+                whyf(why, len, "%s missing", keyspec[k].name);
+                return EINVAL;
+            }
+            continue;
+        }
+        switch (keyspec[k].bound) {
+        case B_VERSION:   max = UINT32_MAX; break;
+        case B_SEQ:       max = COUNTER_MAX; break;
+        case B_MEM:       max = lim; break;
+        /* bounded below, once swap is known */
+        case B_COMMITTED: max = KB_ABS_MAX; break;
+        case B_SWAP:      max = swap_lim; break;
+        case B_LOAD:      max = MRX_GUEST_LOAD_MAX; break;
+        case B_COUNTER:   max = COUNTER_MAX; break;
+        case B_SLA:       max = UINT32_MAX; break;
+        }
+        rc = mrx_guest_value_parse(e->val, e->len, max, &v[k]);
+        if (rc) {
+            quote(shown, sizeof(shown), e->val, e->len);
+            if (rc == ERANGE)
+                whyf(why, len, "%s=\"%s\" above its bound %" PRIu64,
+                     keyspec[k].name, shown, max);
+            else
+                whyf(why, len, "%s=\"%s\" is not a plain decimal of at "
+                     "most %d digits", keyspec[k].name, shown,
+                     MRX_GUEST_VALUE_MAX);
+            return EINVAL;
+        }
+    }
+
+    if (v[K_VERSION] != MRX_GUEST_PROTOCOL) {
+        whyf(why, len, "protocol version %" PRIu64 " (this reader knows %d)",
+             v[K_VERSION], MRX_GUEST_PROTOCOL);
+        return EINVAL;
+    }
+    if (!v[K_TOTAL]) {
+        whyf(why, len, "total_kb is 0");
+        return EINVAL;
+    }
+    if (v[K_FREE] > v[K_TOTAL] || v[K_AVAILABLE] > v[K_TOTAL] ||
+        v[K_CACHED] > v[K_TOTAL]) {
+        whyf(why, len, "free/available/cached above total_kb %" PRIu64,
+             v[K_TOTAL]);
+        return EINVAL;
+    }
+    if (v[K_SWAP_FREE] > v[K_SWAP_TOTAL]) {
+        whyf(why, len, "swap_free_kb above swap_total_kb");
+        return EINVAL;
+    }
+
+    gs->seq = v[K_SEQ];
+    gs->total_kb = v[K_TOTAL];
+    gs->free_kb = v[K_FREE];
+    gs->available_kb = v[K_AVAILABLE];
+    gs->cached_kb = v[K_CACHED];
+    gs->swap_total_kb = v[K_SWAP_TOTAL];
+    gs->swap_free_kb = v[K_SWAP_FREE];
+    /* Committed_AS may exceed memory (overcommit), never usefully more
+     * than all the memory and swap the domain could have: bounded. */
+    gs->committed_kb = MRX_MIN(v[K_COMMITTED], lim + v[K_SWAP_TOTAL]);
+    gs->load1 = (uint32_t)v[K_LOAD1];
+    gs->load5 = (uint32_t)v[K_LOAD5];
+    gs->load15 = (uint32_t)v[K_LOAD15];
+    gs->major_faults = v[K_MAJOR_FAULTS];
+    gs->swap_in = v[K_SWAP_IN];
+    gs->swap_out = v[K_SWAP_OUT];
+    gs->sla_metric = (uint32_t)v[K_SLA];
+    gs->valid = true;
+    return 0;
+}
+
+int mrx_xsg_parse_xenserver(const char *total, size_t total_len,
+                            const char *free, size_t free_len,
+                            uint64_t static_max_kb, uint64_t host_total_kb,
+                            uint64_t seq, mrx_guest_stats *gs,
+                            char *why, size_t len)
+{
+    uint64_t lim = mem_limit(static_max_kb, host_total_kb);
+    uint64_t t, f;
+    char shown[48];
+
+    memset(gs, 0, sizeof(*gs));
+    if (mrx_guest_value_parse(total, total_len, lim, &t) || !t) {
+        quote(shown, sizeof(shown), total ? total : "", total ? total_len : 0);
+        whyf(why, len, "data/meminfo_total=\"%s\" rejected", shown);
+        return EINVAL;
+    }
+    if (mrx_guest_value_parse(free, free_len, t, &f)) {
+        quote(shown, sizeof(shown), free ? free : "", free ? free_len : 0);
+        whyf(why, len, "data/meminfo_free=\"%s\" rejected", shown);
+        return EINVAL;
+    }
+    gs->seq = seq;
+    gs->total_kb = t;
+    gs->free_kb = f;
+    gs->available_kb = f;
+    gs->committed_kb = t - f;
+    gs->valid = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection and per-domain records.                                  */
+
+uint64_t mrx_xsg_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Whether errno after a failed XenStore call means the connection is
+ * gone (rather than a missing node or a refused request). */
+static bool conn_lost(int err)
+{
+    switch (err) {
+    /* what xenstored itself answers (xs_wire.h), bar EIO */
+    case EINVAL: case EACCES: case EEXIST: case EISDIR: case ENOENT:
+    case ENOMEM: case ENOSPC: case ENOTEMPTY: case ENOSYS: case EROFS:
+    case EBUSY: case EAGAIN: case EISCONN: case E2BIG: case EPERM:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static xsg_dom *find_dom(mrx_xsg *g, uint32_t domid)
+{
+    unsigned i;
+
+    for (i = 0; i < g->n; i++)
+        if (g->dom[i].domid == domid)
+            return &g->dom[i];
+    return NULL;
+}
+
+static xsg_dom *get_dom(mrx_xsg *g, uint32_t domid)
+{
+    xsg_dom *d = find_dom(g, domid);
+
+    if (d)
+        return d;
+    if (g->n == g->cap) {
+        unsigned cap = g->cap ? g->cap * 2 : 16;
+        xsg_dom *nd = realloc(g->dom, cap * sizeof(*nd));
+
+        if (!nd)
+            return NULL;
+        g->dom = nd;
+        g->cap = cap;
+    }
+    d = &g->dom[g->n++];
+    memset(d, 0, sizeof(*d));
+    d->domid = domid;
+    return d;
+}
+
+bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
+{
+    xsg_dom *d = get_dom(g, domid);
+
+    if (!d)
+        return true;
+    if (d->logged & what)
+        return false;
+    d->logged |= what;
+    return true;
+}
+
+static void dom_paths(uint32_t domid, char *seq, char *meminfo, size_t len)
+{
+    snprintf(seq, len, "/local/domain/%" PRIu32 "/" MRX_GUEST_DIR "/seq",
+             domid);
+    snprintf(meminfo, len, "/local/domain/%" PRIu32 "/data/meminfo_free",
+             domid);
+}
+
+/* Watches a domain's seq key and XenServer's data/meminfo_free. */
+static int watch_dom(mrx_xsg *g, xsg_dom *d)
+{
+    char seq[96], meminfo[96];
+
+    if (!g->xsh)
+        return -ENOTCONN;
+    dom_paths(d->domid, seq, meminfo, sizeof(seq));
+    if (!xs_watch(g->xsh, seq, TOK_DOMAIN) ||
+        !xs_watch(g->xsh, meminfo, TOK_DOMAIN)) {
+        int err = errno;
+
+        xsg_log(g->lg, XTL_ERROR, err, XSG, "watching domain %" PRIu32
+                "'s report", d->domid);
+        if (conn_lost(err))
+            g->broken = true;
+        return -err;
+    }
+    d->watched = true;
+    return 0;
+}
+
+static void unwatch_dom(mrx_xsg *g, xsg_dom *d)
+{
+    char seq[96], meminfo[96];
+
+    if (!g->xsh || !d->watched)
+        return;
+    dom_paths(d->domid, seq, meminfo, sizeof(seq));
+    /* A domain that is gone may have taken its nodes with it: either
+     * way the watch is dropped. */
+    xs_unwatch(g->xsh, seq, TOK_DOMAIN);
+    xs_unwatch(g->xsh, meminfo, TOK_DOMAIN);
+    d->watched = false;
+}
+
+/* Opens the connection and sets every watch; 0 or -errno. */
+static int xsg_connect(mrx_xsg *g)
+{
+    unsigned i;
+
+    g->xsh = xs_open(0);
+    if (!g->xsh)
+        return -errno;
+    if (!xs_watch(g->xsh, "@introduceDomain", TOK_INTRODUCE) ||
+        !xs_watch(g->xsh, "@releaseDomain", TOK_RELEASE)) {
+        int err = errno;
+
+        xs_close(g->xsh);
+        g->xsh = NULL;
+        return -err;
+    }
+    g->broken = false;
+    g->status_dir_ready = false;
+    for (i = 0; i < g->n; i++) {
+        g->dom[i].watched = false;
+        if (g->dom[i].live && watch_dom(g, &g->dom[i]))
+            return -EIO;
+    }
+    return 0;
+}
+
+/* Drops the connection (and the events queued in it) and connects
+ * again, at most once per backoff period.  0 when connected. */
+static int xsg_reconnect(mrx_xsg *g, const char *why)
+{
+    uint64_t now = mrx_xsg_now_ms();
+    int rc;
+
+    if (g->xsh) {
+        xs_close(g->xsh);
+        g->xsh = NULL;
+    }
+    if (now < g->next_reconnect_ms)
+        return -EAGAIN;
+    g->cnt.reconnects++;
+    rc = xsg_connect(g);
+    if (rc) {
+        if (g->xsh) {
+            xs_close(g->xsh);
+            g->xsh = NULL;
+        }
+        g->backoff_ms = g->backoff_ms ? MRX_MIN(g->backoff_ms * 2, 30000u)
+                                      : 500u;
+        g->next_reconnect_ms = now + g->backoff_ms;
+        xsg_log(g->lg, XTL_ERROR, -rc, XSG, "reconnecting after %s failed; "
+                "next try in %u ms", why, g->backoff_ms);
+        return rc;
+    }
+    g->backoff_ms = 0;
+    g->pending = true;       /* anything may have changed meanwhile */
+    xsg_log(g->lg, XTL_NOTICE, -1, XSG, "reconnected to XenStore (%s)", why);
+    return 0;
+}
+
+mrx_xsg *mrx_xsg_open(xentoollog_logger *lg)
+{
+    mrx_xsg *g = calloc(1, sizeof(*g));
+    int rc;
+
+    if (!g) {
+        xsg_log(lg, XTL_ERROR, ENOMEM, XSG, "allocating the XenStore state");
+        return NULL;
+    }
+    g->lg = lg;
+    g->min_wake_ms = MRX_XSG_MIN_WAKE_MS;
+    g->last_return_ms = mrx_xsg_now_ms();
+    rc = xsg_connect(g);
+    if (rc) {
+        xsg_log(lg, XTL_ERROR, -rc, XSG, "cannot open XenStore (xs_open, "
+                "then watches on @introduceDomain/@releaseDomain)");
+        mrx_xsg_close(g);
+        return NULL;
+    }
+    return g;
+}
+
+void mrx_xsg_close(mrx_xsg *g)
+{
+    if (!g)
+        return;
+    if (g->xsh && g->published &&
+        !xs_rm(g->xsh, XBT_NULL, MRX_XS_STATUS_DIR "/status"))
+        xsg_log(g->lg, XTL_WARN, errno, XSG, "removing "
+                MRX_XS_STATUS_DIR "/status");
+    if (g->xsh)
+        xs_close(g->xsh);
+    free(g->dom);
+    free(g);
+}
+
+struct xs_handle *mrx_xsg_handle(mrx_xsg *g)
+{
+    return g->xsh;
+}
+
+void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms)
+{
+    g->min_wake_ms = ms;
+}
+
+void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c)
+{
+    *c = g->cnt;
+}
+
+int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid)
+{
+    xsg_dom *d = get_dom(g, domid);
+
+    if (!d)
+        return -ENOMEM;
+    d->live = true;
+    if (d->watched)
+        return 0;
+    return watch_dom(g, d);
+}
+
+int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n)
+{
+    unsigned i, j;
+    int rc = 0;
+
+    for (i = 0; i < g->n; i++)
+        g->dom[i].live = false;
+    for (i = 0; i < n; i++) {
+        xsg_dom *d = get_dom(g, domids[i]);
+
+        if (!d)
+            return -ENOMEM;
+        d->live = true;
+        if (!d->watched && g->xsh && !g->broken && watch_dom(g, d))
+            rc = -EIO;
+    }
+    /* Forget the domains that are gone. */
+    for (i = j = 0; i < g->n; i++) {
+        if (!g->dom[i].live) {
+            unwatch_dom(g, &g->dom[i]);
+            continue;
+        }
+        g->dom[j++] = g->dom[i];
+    }
+    g->n = j;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading reports.                                                    */
+
+/* Reads one node; NULL when absent.  *lost is set when the connection
+ * failed. */
+static char *read_node(mrx_xsg *g, const char *path, unsigned *len,
+                       bool *lost)
+{
+    char *v = xs_read(g->xsh, XBT_NULL, path, len);
+
+    if (!v && conn_lost(errno)) {
+        *lost = true;
+        g->broken = true;
+    }
+    return v;
+}
+
+static bool same_value(const char *a, unsigned alen, const char *b,
+                       unsigned blen)
+{
+    if (!a || !b)
+        return a == b;
+    return alen == blen && !memcmp(a, b, alen);
+}
+
+/* The XenServer fallback: data/meminfo_total and data/meminfo_free. */
+static int read_xenserver(mrx_xsg *g, xsg_dom *d, uint64_t static_max_kb,
+                          uint64_t host_total_kb, mrx_guest_stats *gs)
+{
+    char path[96], why[160];
+    char *total, *free_v;
+    unsigned tlen = 0, flen = 0;
+    bool lost = false;
+    int rc = 0;
+
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+             "/data/meminfo_total", d->domid);
+    total = read_node(g, path, &tlen, &lost);
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+             "/data/meminfo_free", d->domid);
+    free_v = read_node(g, path, &flen, &lost);
+    if (lost) {
+        rc = -EPIPE;
+        goto out;
+    }
+    if (!total && !free_v)
+        goto out;            /* no guest tools at all: hypervisor data */
+    g->cnt.reports_read++;
+    if (mrx_xsg_parse_xenserver(total, tlen, free_v, flen, static_max_kb,
+                                host_total_kb, d->xenserver_events, gs,
+                                why, sizeof(why))) {
+        g->cnt.reports_rejected++;
+        if (mrx_xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_XENSERVER))
+            xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": "
+                    "XenServer memory report ignored: %s (logged once)",
+                    d->domid, why);
+    }
+
+out:
+    free(total);
+    free(free_v);
+    return rc;
+}
+
+int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
+                       uint64_t host_total_kb, mrx_guest_stats *gs)
+{
+    char base[64], path[128], why[200];
+    char *val[K_NKEYS] = { NULL };
+    unsigned vlen[K_NKEYS] = { 0 };
+    char *seq2 = NULL;
+    unsigned seq2_len = 0, k, attempt;
+    mrx_guest_kv kv[K_NKEYS];
+    bool lost = false, present = false;
+    xsg_dom *d;
+    int rc = 0;
+
+    memset(gs, 0, sizeof(*gs));
+    if (!g->xsh || g->broken)
+        return -ENOTCONN;
+    d = get_dom(g, domid);
+    if (!d)
+        return -ENOMEM;
+    snprintf(base, sizeof(base), "/local/domain/%" PRIu32 "/" MRX_GUEST_DIR,
+             domid);
+
+    /* seq is written last: read it first and again at the end, and
+     * take the report only if it did not move in between. */
+    for (attempt = 0; attempt < READ_RETRIES; attempt++) {
+        for (k = 0; k < K_NKEYS; k++) {
+            free(val[k]);
+            snprintf(path, sizeof(path), "%s/%s", base, keyspec[k].name);
+            val[k] = read_node(g, path, &vlen[k], &lost);
+            if (k == K_VERSION && !val[K_VERSION] && !lost)
+                break;       /* no report: skip the other keys */
+        }
+        if (lost) {
+            rc = -EPIPE;
+            goto out;
+        }
+        present = val[K_VERSION] != NULL;
+        if (!present)
+            break;
+        free(seq2);
+        snprintf(path, sizeof(path), "%s/seq", base);
+        seq2 = read_node(g, path, &seq2_len, &lost);
+        if (lost) {
+            rc = -EPIPE;
+            goto out;
+        }
+        if (same_value(val[K_SEQ], vlen[K_SEQ], seq2, seq2_len))
+            break;
+    }
+
+    if (!present) {
+        rc = read_xenserver(g, d, static_max_kb, host_total_kb, gs);
+        goto out;
+    }
+    g->cnt.reports_read++;
+    if (attempt == READ_RETRIES) {
+        g->cnt.reports_rejected++;
+        if (mrx_xsg_log_once(g, domid, MRX_XSG_LOG_CHURN))
+            xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
+                    "changed under %d reads in a row; ignored this time "
+                    "(logged once)", domid, READ_RETRIES);
+        goto out;
+    }
+    for (k = 0; k < K_NKEYS; k++) {
+        kv[k].key = keyspec[k].name;
+        kv[k].val = val[k];
+        kv[k].len = vlen[k];
+    }
+    if (mrx_guest_stats_parse_kv(kv, K_NKEYS, static_max_kb, host_total_kb,
+                                 gs, why, sizeof(why))) {
+        g->cnt.reports_rejected++;
+        if (mrx_xsg_log_once(g, domid, MRX_XSG_LOG_BAD_REPORT))
+            xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
+                    "under %s ignored: %s (logged once)", domid,
+                    MRX_GUEST_DIR, why);
+    }
+
+out:
+    for (k = 0; k < K_NKEYS; k++)
+        free(val[k]);
+    free(seq2);
+    return rc;
+}
+
+int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
+                            uint64_t host_total_kb, uint64_t *kb)
+{
+    char path[96];
+    unsigned len = 0;
+    bool lost = false;
+    char *v;
+    int rc;
+
+    if (!g->xsh || g->broken)
+        return -ENOTCONN;
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+             "/memory/static-max", domid);
+    v = read_node(g, path, &len, &lost);
+    if (!v)
+        return lost ? -EPIPE : -ENOENT;
+    rc = mrx_guest_value_parse(v, len, host_total_kb ? host_total_kb
+                                                     : KB_ABS_MAX, kb);
+    if (rc == ERANGE && host_total_kb) {
+        /* e.g. a dom0 without a limit: the host bounds it */
+        *kb = host_total_kb;
+        rc = 0;
+    }
+    free(v);
+    return rc ? -rc : 0;
+}
+
+int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid)
+{
+    char path[96];
+    unsigned len = 0;
+    bool lost = false;
+    uint64_t on = 0;
+    char *v;
+
+    if (!g->xsh || g->broken)
+        return 0;
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+             "/control/feature-balloon", domid);
+    v = read_node(g, path, &len, &lost);
+    if (!v)
+        return 0;
+    if (mrx_guest_value_parse(v, len, 1, &on))
+        on = 0;
+    free(v);
+    return (int)on;
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting for events.                                                 */
+
+/* The domid in "/local/domain/<domid>/...", or -1. */
+static int64_t path_domid(const char *path, const char **rest)
+{
+    static const char pfx[] = "/local/domain/";
+    uint64_t id = 0;
+    const char *p;
+
+    if (strncmp(path, pfx, sizeof(pfx) - 1))
+        return -1;
+    p = path + sizeof(pfx) - 1;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9') {
+        id = id * 10 + (uint64_t)(*p - '0');
+        if (id > UINT32_MAX)
+            return -1;
+        p++;
+    }
+    *rest = p;
+    return (int64_t)id;
+}
+
+/* Accounts one watch event. */
+static void take_event(mrx_xsg *g, char **ev)
+{
+    const char *path = ev[XS_WATCH_PATH], *tok = ev[XS_WATCH_TOKEN];
+
+    g->cnt.events++;
+    if (!strcmp(tok, TOK_INTRODUCE) || !strcmp(tok, TOK_RELEASE)) {
+        g->cnt.domain_events++;
+        g->pending = true;
+        return;
+    }
+    if (!strcmp(tok, TOK_DOMAIN)) {
+        const char *rest = NULL;
+        int64_t id = path_domid(path, &rest);
+        xsg_dom *d;
+
+        if (id < 0)
+            return;
+        d = find_dom(g, (uint32_t)id);
+        if (!d || !d->live)
+            return;          /* a late event of a forgotten domain */
+        if (!strncmp(rest, "/data/meminfo_free", 18))
+            d->xenserver_events++;
+        g->cnt.guest_events++;
+        g->pending = true;
+    }
+}
+
+/* Drains queued events, at most *budget of them.  Returns -1 when the
+ * connection failed, 0 otherwise. */
+static int drain(mrx_xsg *g, unsigned *budget)
+{
+    while (*budget) {
+        char **ev = xs_check_watch(g->xsh);
+
+        if (!ev) {
+            if (errno == EAGAIN)
+                return 0;
+            g->broken = true;
+            return -1;
+        }
+        take_event(g, ev);
+        free(ev);
+        (*budget)--;
+    }
+    return 0;
+}
+
+int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
+{
+    uint64_t now = mrx_xsg_now_ms(), deadline = now + timeout_ms;
+    unsigned budget = MRX_XSG_DRAIN_MAX;
+    bool flooded = false;
+    int rc = 0;
+
+    for (;;) {
+        struct pollfd pfd[2];
+        uint64_t until = deadline;
+        int nfd = 0, xs_idx = -1, n;
+
+        if ((g->broken || !g->xsh) && !flooded)
+            xsg_reconnect(g, "a XenStore error");
+
+        now = mrx_xsg_now_ms();
+        if (g->pending) {
+            uint64_t wake = g->last_return_ms + g->min_wake_ms;
+
+            if (now >= wake) {
+                g->cnt.early_wakes++;
+                break;
+            }
+            until = MRX_MIN(until, wake);
+        }
+        if (now >= deadline)
+            break;
+        if (!g->xsh && g->next_reconnect_ms > now)
+            until = MRX_MIN(until, g->next_reconnect_ms);
+
+        if (stop_fd >= 0) {
+            pfd[nfd].fd = stop_fd;
+            pfd[nfd].events = POLLIN;
+            nfd++;
+        }
+        if (g->xsh && !flooded) {
+            xs_idx = nfd;
+            pfd[nfd].fd = xs_fileno(g->xsh);
+            pfd[nfd].events = POLLIN;
+            if (pfd[nfd].fd < 0) {
+                g->broken = true;
+                continue;
+            }
+            nfd++;
+        }
+        n = poll(pfd, (nfds_t)nfd, (int)(until > now ? until - now : 0));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            xsg_log(g->lg, XTL_ERROR, errno, XSG, "poll");
+            break;
+        }
+        if (stop_fd >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            rc = 1;
+            break;
+        }
+        if (xs_idx >= 0 && pfd[xs_idx].revents) {
+            if (pfd[xs_idx].revents & (POLLHUP | POLLERR | POLLNVAL))
+                g->broken = true;
+            else if (drain(g, &budget) == 0 && budget == 0) {
+                /* More events than a tick could use: drop the queue by
+                 * reconnecting (as squeezed does); the next sample reads
+                 * every report anyway. */
+                flooded = true;
+                g->cnt.floods++;
+                g->pending = true;
+                xsg_log(g->lg, XTL_WARN, -1, XSG, "more than %u XenStore "
+                        "events in one wait: dropping the queue",
+                        MRX_XSG_DRAIN_MAX);
+                xsg_reconnect(g, "an event flood");
+            }
+        }
+    }
+    g->last_return_ms = mrx_xsg_now_ms();
+    if (rc == 0 || rc == 1)
+        g->pending = false;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The status document.                                                */
+
+/* Creates MRX_XS_STATUS_DIR readable by dom0 only (guests must not see
+ * other domains' names and numbers). */
+static bool status_dir(mrx_xsg *g, xs_transaction_t t)
+{
+    struct xs_permissions perm = { .id = 0, .perms = XS_PERM_NONE };
+
+    if (g->status_dir_ready)
+        return true;
+    if (!xs_mkdir(g->xsh, t, MRX_XS_STATUS_DIR) ||
+        !xs_set_permissions(g->xsh, t, MRX_XS_STATUS_DIR, &perm, 1))
+        return false;
+    return true;
+}
+
+/* Writes the chunks of json and removes those of a longer document. */
+static bool write_status(mrx_xsg *g, xs_transaction_t t, const char *json,
+                         size_t len)
+{
+    unsigned nchunks = (unsigned)((len + MRX_XSG_CHUNK - 1) / MRX_XSG_CHUNK);
+    unsigned old = 0, i;
+    char path[96], num[32];
+    unsigned olen = 0;
+    uint64_t v;
+    char *s;
+
+    if (!nchunks)
+        nchunks = 1;
+    s = xs_read(g->xsh, t, MRX_XS_STATUS_DIR "/status/chunks", &olen);
+    if (s && !mrx_guest_value_parse(s, olen, UINT32_MAX, &v))
+        old = (unsigned)v;
+    free(s);
+
+    for (i = 0; i < nchunks; i++) {
+        size_t off = (size_t)i * MRX_XSG_CHUNK;
+        size_t n = MRX_MIN(len - off, (size_t)MRX_XSG_CHUNK);
+
+        snprintf(path, sizeof(path), MRX_XS_STATUS_DIR "/status/%u", i);
+        if (!xs_write(g->xsh, t, path, json + off, (unsigned)n))
+            return false;
+    }
+    for (i = nchunks; i < old; i++) {
+        snprintf(path, sizeof(path), MRX_XS_STATUS_DIR "/status/%u", i);
+        if (!xs_rm(g->xsh, t, path) && errno != ENOENT)
+            return false;
+    }
+    snprintf(num, sizeof(num), "%zu", len);
+    if (!xs_write(g->xsh, t, MRX_XS_STATUS_DIR "/status/length", num,
+                  (unsigned)strlen(num)))
+        return false;
+    snprintf(num, sizeof(num), "%u", nchunks);
+    return xs_write(g->xsh, t, MRX_XS_STATUS_DIR "/status/chunks", num,
+                    (unsigned)strlen(num));
+}
+
+int mrx_xsg_publish(mrx_xsg *g, const char *json)
+{
+    size_t len = strlen(json);
+    int attempt, err = 0;
+
+    if (len > MRX_XSG_STATUS_MAX) {
+        xsg_log(g->lg, XTL_ERROR, E2BIG, XSG, "status document of %zu "
+                "bytes not published (limit %u)", len, MRX_XSG_STATUS_MAX);
+        return -E2BIG;
+    }
+    if (!g->xsh || g->broken)
+        return -ENOTCONN;
+    for (attempt = 0; attempt < 5; attempt++) {
+        xs_transaction_t t = xs_transaction_start(g->xsh);
+        bool ok;
+
+        if (t == XBT_NULL) {
+            err = errno;
+            break;
+        }
+        ok = status_dir(g, t) && write_status(g, t, json, len);
+        if (!ok) {
+            err = errno;
+            xs_transaction_end(g->xsh, t, true);
+            break;
+        }
+        if (xs_transaction_end(g->xsh, t, false)) {
+            g->status_dir_ready = true;
+            g->published = true;
+            return 0;
+        }
+        err = errno;
+        if (err != EAGAIN)
+            break;
+    }
+    if (conn_lost(err))
+        g->broken = true;
+    xsg_log(g->lg, XTL_ERROR, err, XSG, "publishing the status under "
+            MRX_XS_STATUS_DIR "/status");
+    return -err;
+}
+
+/* Reads the chunks of the status document in one transaction; NULL
+ * with errno set when absent, inconsistent or unreadable. */
+static char *status_read_once(struct xs_handle *h, xs_transaction_t t)
+{
+    uint64_t nchunks = 0, length = 0;
+    char *out = NULL, *s;
+    unsigned len, i;
+    size_t off = 0;
+
+    s = xs_read(h, t, MRX_XS_STATUS_DIR "/status/chunks", &len);
+    if (!s)
+        return NULL;
+    if (mrx_guest_value_parse(s, len, 1024, &nchunks) || !nchunks)
+        goto bad;
+    free(s);
+    s = xs_read(h, t, MRX_XS_STATUS_DIR "/status/length", &len);
+    if (!s)
+        return NULL;
+    if (mrx_guest_value_parse(s, len, MRX_XSG_STATUS_MAX, &length))
+        goto bad;
+    free(s);
+    out = malloc(length + 1);
+    if (!out)
+        return NULL;
+    for (i = 0; i < nchunks; i++) {
+        char path[96];
+
+        snprintf(path, sizeof(path), MRX_XS_STATUS_DIR "/status/%u", i);
+        s = xs_read(h, t, path, &len);
+        if (!s) {
+            free(out);
+            return NULL;
+        }
+        if (len > length - off)
+            goto bad;
+        memcpy(out + off, s, len);
+        off += len;
+        free(s);
+    }
+    if (off != length) {
+        s = NULL;
+        goto bad;
+    }
+    out[off] = '\0';
+    return out;
+
+bad:
+    free(s);
+    free(out);
+    errno = EINVAL;
+    return NULL;
+}
+
+char *mrx_xsg_status_read(struct xs_handle *h)
+{
+    int attempt;
+
+    for (attempt = 0; attempt < 5; attempt++) {
+        xs_transaction_t t = xs_transaction_start(h);
+        char *out;
+        int err;
+
+        if (t == XBT_NULL)
+            return NULL;
+        out = status_read_once(h, t);
+        if (!out) {
+            err = errno;
+            xs_transaction_end(h, t, true);
+            errno = err;
+            return NULL;
+        }
+        if (xs_transaction_end(h, t, false))
+            return out;
+        err = errno;
+        free(out);
+        if (err != EAGAIN) {
+            errno = err;
+            return NULL;
+        }
+    }
+    errno = EAGAIN;
+    return NULL;
+}

@@ -1,0 +1,115 @@
+/*
+ * xs_guest.h - the XenStore side of the Xen backend: guest reports,
+ * watches and the status document.  Private to libmemrex and its tests;
+ * usable without libxenlight (and so without a hypervisor).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#ifndef XS_GUEST_H
+#define XS_GUEST_H
+
+#include <xenstore.h>
+
+#include "memrex.h"
+
+/* Events drained in one wait before the queue counts as a flood. */
+#define MRX_XSG_DRAIN_MAX    1024u
+/* Default least time between two early (event) wake-ups, ms. */
+#define MRX_XSG_MIN_WAKE_MS  1000u
+/* Bytes of the status document per XenStore node. */
+#define MRX_XSG_CHUNK        2000u
+/* Status documents larger than this are not published. */
+#define MRX_XSG_STATUS_MAX   (256u * 1024u)
+
+/* Things logged once per domain (mrx_xsg_log_once). */
+#define MRX_XSG_LOG_BAD_REPORT   (1u << 0)
+#define MRX_XSG_LOG_CHURN        (1u << 1)
+#define MRX_XSG_LOG_BAD_XENSERVER (1u << 2)
+#define MRX_XSG_LOG_STATIC_MAX   (1u << 3)
+#define MRX_XSG_LOG_NO_BALLOON   (1u << 4)
+#define MRX_XSG_LOG_GONE         (1u << 5)
+#define MRX_XSG_LOG_TARGET       (1u << 6)
+#define MRX_XSG_LOG_CAP          (1u << 7)
+#define MRX_XSG_LOG_NAME         (1u << 8)
+
+typedef struct mrx_xsg mrx_xsg;
+
+/* What the XenStore side did, for tests and for the status log. */
+typedef struct mrx_xsg_counters {
+    uint64_t events;         /* watch events drained */
+    uint64_t guest_events;   /* ... of them about guest reports */
+    uint64_t domain_events;  /* ... @introduceDomain / @releaseDomain */
+    uint64_t early_wakes;    /* waits ended by events */
+    uint64_t floods;         /* drain budget exhausted: queue dropped */
+    uint64_t reconnects;
+    uint64_t reports_read;
+    uint64_t reports_rejected;
+} mrx_xsg_counters;
+
+/* Connects to XenStore (xs_open; XENSTORED_PATH is honoured) and
+ * watches @introduceDomain and @releaseDomain.  NULL, logged, on
+ * failure. */
+mrx_xsg *mrx_xsg_open(xentoollog_logger *lg);
+/* Removes the published status and disconnects.  NULL is fine. */
+void mrx_xsg_close(mrx_xsg *g);
+/* The connection (NULL while XenStore is away). */
+struct xs_handle *mrx_xsg_handle(mrx_xsg *g);
+
+/* Keeps the per-domain records and watches in step with the domains
+ * that exist: domains not in domids are forgotten and unwatched, new
+ * ones watched.  Returns 0 or -errno. */
+int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n);
+/* Starts watching one domain's report (mrx_xsg_sync does this). */
+int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid);
+
+/* Reads domain domid's report into gs: the membalance keys, or, when
+ * the domain has none, XenServer's data/meminfo_{free,total}.  A bad
+ * report gives gs->valid == false and is logged once per domain.
+ * Returns 0 (also for bad or absent reports), or -errno when XenStore
+ * itself failed. */
+int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
+                       uint64_t host_total_kb, mrx_guest_stats *gs);
+
+/* memory/static-max of a domain (written by the toolstack), bounded by
+ * host_total_kb.  Returns 0, or -ENOENT / -EINVAL / -errno. */
+int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
+                            uint64_t host_total_kb, uint64_t *kb);
+/* control/feature-balloon: 1 yes, 0 no or absent. */
+int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid);
+
+/* Waits up to timeout_ms for stop_fd (returns 1) or for guest and
+ * domain events (returns 0 early, but never sooner than the minimum
+ * wake gap after the previous return, so that a burst is one wake-up).
+ * Drains at most MRX_XSG_DRAIN_MAX events per call; beyond that the
+ * queue is dropped by reconnecting.  Returns <0 only for poll errors. */
+int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd);
+/* Sets the minimum gap between early wake-ups (tests use small ones). */
+void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms);
+
+/* Publishes the status document under MRX_XS_STATUS_DIR/status (in
+ * chunks, in one transaction).  Returns 0 or -errno. */
+int mrx_xsg_publish(mrx_xsg *g, const char *json);
+/* Reads the published status document back; caller frees.  NULL with
+ * errno set when there is none or it is inconsistent. */
+char *mrx_xsg_status_read(struct xs_handle *h);
+
+/* True the first time it is asked for (domid, what) while domid
+ * exists, so that repeated problems are logged once. */
+bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what);
+
+void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c);
+
+/* Parses XenServer-style data/meminfo_total and data/meminfo_free (KiB)
+ * into gs (committed = total - free, available = free), with seq as
+ * given.  Returns 0 or EINVAL with why filled. */
+int mrx_xsg_parse_xenserver(const char *total, size_t total_len,
+                            const char *free, size_t free_len,
+                            uint64_t static_max_kb, uint64_t host_total_kb,
+                            uint64_t seq, mrx_guest_stats *gs,
+                            char *why, size_t len);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t mrx_xsg_now_ms(void);
+
+#endif /* XS_GUEST_H */
