@@ -21,3 +21,14 @@ bench-overhead: all
 	$(LIBTOOL) --mode=execute -dlopen tools/libmemrex/libmemrex.la \
 		$(abs_top_srcdir)/bench/overhead.sh tools/xl/.libs/xl-membalance 60
 .PHONY: bench bench-scale bench-realloc bench-overhead
+
+noinst_PROGRAMS += bench/bench_reaction
+bench_bench_reaction_SOURCES = bench/bench_reaction.c
+bench_bench_reaction_CFLAGS = $(AM_CFLAGS) -pthread $(XENSTORE_CFLAGS) \
+	$(XENTOOLLOG_CFLAGS)
+bench_bench_reaction_LDADD = tools/libmemrex/libmemrex.la $(XENSTORE_LIBS) \
+	$(XENTOOLLOG_LIBS) -lpthread
+EXTRA_DIST += bench/bench-reaction.sh
+bench-reaction: all xenstored-nohv
+	$(abs_top_srcdir)/bench/bench-reaction.sh $(abs_top_builddir)
+.PHONY: bench-reaction

@@ -16,7 +16,7 @@
 /* Events drained in one wait before the queue counts as a flood. */
 #define MRX_XSG_DRAIN_MAX    1024u
 /* Default least time between two early (event) wake-ups, ms. */
-#define MRX_XSG_MIN_WAKE_MS  1000u
+#define MRX_XSG_MIN_WAKE_MS  200u
 /* Bytes of the status document per XenStore node. */
 #define MRX_XSG_CHUNK        2000u
 /* Status documents larger than this are not published. */
