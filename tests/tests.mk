@@ -19,3 +19,4 @@ TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 
 include tests/policies.mk
 include tests/xenstore.mk
+include tests/hardening.mk

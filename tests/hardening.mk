@@ -1,0 +1,1 @@
+# Hardening: fault injection, soak, fuzzing, sanitizers (tests/hardening.mk).
