@@ -249,7 +249,10 @@ EOF
     echo "$best"
 }
 MB_BIN=$(find_prog xl-membalance)
-AGENT_BIN=$(find_prog memrex-agent)
+# guests get the statically linked agent: their initramfs has no Xen
+# libraries of a matching build
+AGENT_BIN=$(find_prog memrex-agent-static)
+[ -n "$AGENT_BIN" ] || AGENT_BIN=$(find_prog memrex-agent)
 LIBDIR=$(dirname "$(find "$BUILDDIR" -path '*/.libs/libmemrex.so*' 2>/dev/null | head -n 1)")
 if [ -n "$MB_BIN" ]; then
     cp "$MB_BIN" "$PAY/bin/xl-membalance"
@@ -292,7 +295,10 @@ copy_libs() {
         done
 }
 copy_libs "$G/usr/bin/xenstore"
-[ -n "$AGENT_BIN" ] && copy_libs "$G/usr/sbin/memrex-agent"
+if [ -n "$AGENT_BIN" ]; then
+    agent_dyn=$(readelf -d "$AGENT_BIN" 2>/dev/null || true)
+    case "$agent_dyn" in *NEEDED*) copy_libs "$G/usr/sbin/memrex-agent" ;; esac
+fi
 mv "$G/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$G/lib64/"
 install -m 755 "$HERE/guest-init.sh" "$G/init"
 (cd "$G" && find . | cpio -o -H newc --quiet | gzip -1) > "$PAY/guest-initrd.cpio.gz"

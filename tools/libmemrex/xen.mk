@@ -14,3 +14,13 @@ tools_memrex_agent_memrex_agent_SOURCES = \
 tools_memrex_agent_memrex_agent_CPPFLAGS =
 tools_memrex_agent_memrex_agent_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
 tools_memrex_agent_memrex_agent_LDADD = $(XENSTORE_LIBS)
+
+# The same agent linked statically, for guests that have no libxenstore
+# (the end-to-end test's busybox initramfs uses it).
+noinst_PROGRAMS += tools/memrex-agent/memrex-agent-static
+tools_memrex_agent_memrex_agent_static_SOURCES = \
+	$(tools_memrex_agent_memrex_agent_SOURCES)
+tools_memrex_agent_memrex_agent_static_CPPFLAGS =
+tools_memrex_agent_memrex_agent_static_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+tools_memrex_agent_memrex_agent_static_LDFLAGS = -all-static
+tools_memrex_agent_memrex_agent_static_LDADD = -lxenstore -lxentoolcore
