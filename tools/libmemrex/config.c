@@ -160,17 +160,12 @@ static void scan_keys(cfg_ctx *c)
 
 static int parse_u32(const char *v, unsigned long max, uint32_t *out)
 {
-    char *end;
     unsigned long u;
+    int rc = mrx_parse_ulong(v, max, &u);
 
-    if (!*v || *v == '-' || *v == '+')
-        return EINVAL;
-    errno = 0;
-    u = strtoul(v, &end, 10);
-    if (errno || *end || u > max)
-        return EINVAL;
-    *out = (uint32_t)u;
-    return 0;
+    if (!rc)
+        *out = (uint32_t)u;
+    return rc;
 }
 
 /* "pattern=web*,min=256m,max=2g,weight=512,policy=sla,sla=200" or

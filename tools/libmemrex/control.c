@@ -148,19 +148,6 @@ static int read_line(int fd, char *buf, size_t len)
     return -1;
 }
 
-static int parse_num(const char *s, unsigned long max, unsigned long *v)
-{
-    char *end;
-
-    if (!*s || *s == '-' || *s == '+')
-        return EINVAL;
-    errno = 0;
-    *v = strtoul(s, &end, 10);
-    if (errno || *end || *v > max)
-        return EINVAL;
-    return 0;
-}
-
 static void do_set(mrx_ctl *c, mrx_engine *e, int fd, char *args)
 {
     char *save = NULL, *dom = strtok_r(args, " ", &save), *kv;
@@ -192,7 +179,7 @@ static void do_set(mrx_ctl *c, mrx_engine *e, int fd, char *args)
             else
                 r.max_kb = kb;
         } else if (!strcmp(kv, "weight")) {
-            if (parse_num(v, 65535, &u) || !u) {
+            if (mrx_parse_ulong(v, 65535, &u) || !u) {
                 reply(fd, "error set: weight must be 1 to 65535");
                 return;
             }
@@ -251,7 +238,7 @@ static void do_reserve(mrx_ctl *c, mrx_engine *e, int fd, char *args)
     uint64_t kb;
 
     if (!sz || mrx_parse_size_kb(sz, 'm', &kb) || !kb ||
-        (to && parse_num(to, 3600, &secs)) || !secs) {
+        (to && mrx_parse_ulong(to, 3600, &secs)) || !secs) {
         reply(fd, "error reserve SIZE [TIMEOUT]: size like 512m, timeout "
               "1 to 3600 seconds");
         return;

@@ -22,6 +22,10 @@ extern const mrx_policy mrx_policy_proportional;
 /* Defaults of the seed policies' parameters (policy_params.c). */
 void mrx_policy_params_default(mrx_params *p);
 
+/* A plain decimal number: digits only (no sign, no space), no
+ * overflow, at most max.  Returns 0 or EINVAL. */
+int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
+
 /* Bounded copy that always terminates dst. */
 void mrx_strlcpy(char *dst, const char *src, size_t len);
 
