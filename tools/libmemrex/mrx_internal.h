@@ -18,6 +18,10 @@
 /* Policies, each in its own policy_NAME.c. */
 extern const mrx_policy mrx_policy_static;
 extern const mrx_policy mrx_policy_proportional;
+extern const mrx_policy mrx_policy_adaptive;
+extern const mrx_policy mrx_policy_sla;
+extern const mrx_policy mrx_policy_selfballoon;
+extern const mrx_policy mrx_policy_cooperative;
 
 /* Defaults of the seed policies' parameters (policy_params.c). */
 void mrx_policy_params_default(mrx_params *p);

@@ -11,6 +11,10 @@
 const mrx_policy *const mrx_policies[] = {
     &mrx_policy_static,
     &mrx_policy_proportional,
+    &mrx_policy_adaptive,
+    &mrx_policy_sla,
+    &mrx_policy_selfballoon,
+    &mrx_policy_cooperative,
     NULL
 };
 

@@ -1,0 +1,52 @@
+/*
+ * policy_params.c - defaults of the four seed policies' parameters
+ * (docs/policies.md justifies each value).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include "mrx_internal.h"
+
+/* The seed-001 ladder: memory doubles and the CPU cap rises by a
+ * quarter of a CPU at each level. */
+static const mrx_sla_level sla_ladder[] = {
+    { 512 * MRX_MIB, 25 },
+    { 1 * MRX_GIB, 50 },
+    { 2 * MRX_GIB, 75 },
+    { 4 * MRX_GIB, 100 },
+};
+
+void mrx_policy_params_default(mrx_params *p)
+{
+    unsigned i;
+
+    /* seed 000: the paper gives no thresholds */
+    p->adaptive.load_high = 100;
+    p->adaptive.load_low = 50;
+    p->adaptive.free_low_pct = 10;
+    p->adaptive.free_high_pct = 30;
+    p->adaptive.wide_margin_pct = 50;
+    p->adaptive.step_small_pct = 5;
+    p->adaptive.step_large_pct = 20;
+    p->adaptive.grace_base_ms = 10000;
+    p->adaptive.grace_per_mib_ms = 100;
+
+    /* seed 001 */
+    p->sla.nlevels = sizeof(sla_ladder) / sizeof(sla_ladder[0]);
+    for (i = 0; i < p->sla.nlevels; i++)
+        p->sla.level[i] = sla_ladder[i];
+    p->sla.within_pct = 50;
+    p->sla.hold_ms = 20000;
+
+    /* seed 002: Linux xen-selfballoon's hysteresis */
+    p->selfballoon.reserve_kb = 64 * MRX_MIB;
+    p->selfballoon.downhysteresis = 8;
+    p->selfballoon.uphysteresis = 1;
+    p->selfballoon.min_usable_kb = 0;
+
+    /* seed 003 */
+    p->cooperative.tau_milli = 750;
+    p->cooperative.eps_milli = 100;
+    p->cooperative.up_ratio_pct = 50;
+    p->cooperative.down_ratio_pct = 10;
+}
