@@ -115,7 +115,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(par.selfballoon.min_usable_kb, 0);
     ck_assert_uint_eq(par.cooperative.tau_milli, 750);
     ck_assert_uint_eq(par.cooperative.eps_milli, 100);
-    ck_assert_uint_eq(par.cooperative.up_ratio_pct, 50);
+    ck_assert_uint_eq(par.cooperative.up_ratio_pct, 100);
     ck_assert_uint_eq(par.cooperative.down_ratio_pct, 10);
 }
 END_TEST
@@ -806,13 +806,14 @@ START_TEST(test_coop_abundant)
 {
     /* Host free 1 GiB - reserve 64 MiB = 983040 >= sum(MC - N)
      * = (1572864 - 1048576) + (524288 - 1048576) = 0: abundant.
-     * d1: MC 1536 MiB = 1572864, gap 524288, up 50% -> 262144:
-     *     1048576 + 262144 = 1310720.
+     * d1: MC 1536 MiB = 1572864, gap 524288, up 50% (set here; the
+     *     default is 100%) -> 262144: 1048576 + 262144 = 1310720.
      * d2: MC 512 MiB = 524288, gap 524288, down 10% -> 52428.8,
      *     rounded up 52429: 1048576 - 52429 = 996147. */
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 0, 0, 1536 * MIB);
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 0, 0, 512 * MIB);
     snap.host_free_kb = 1 * GIB;
+    par.cooperative.up_ratio_pct = 50;
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1310720);
     ck_assert_uint_eq(out[1].target_kb, 996147);
@@ -831,8 +832,10 @@ START_TEST(test_coop_abundant_signed_sum)
     snap.host_free_kb = 64 * MIB;
     run("cooperative");
     ck_assert_reason(0, "abundant");
-    /* MC 1324 MiB = 1355776: gap 307200, half: 1048576 + 153600 */
-    ck_assert_uint_eq(out[0].target_kb, 1202176);
+    /* default up 100%: straight to MC 1324 MiB = 1355776; d2 gives
+     * back 10% of its 409600 gap: 1048576 - 40960 = 1007616 */
+    ck_assert_uint_eq(out[0].target_kb, 1355776);
+    ck_assert_uint_eq(out[1].target_kb, 1007616);
 }
 END_TEST
 

@@ -47,6 +47,6 @@ void mrx_policy_params_default(mrx_params *p)
     /* seed 003 */
     p->cooperative.tau_milli = 750;
     p->cooperative.eps_milli = 100;
-    p->cooperative.up_ratio_pct = 50;
+    p->cooperative.up_ratio_pct = 100;
     p->cooperative.down_ratio_pct = 10;
 }
