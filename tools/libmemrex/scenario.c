@@ -11,18 +11,38 @@
  *
  * Domain keys: name, domid, memory, maxmem, swap, speed (balloon, per
  * second), balloon=ok|stuck|flaky, hidden_floor, hidden_ceiling,
- * workload, cache, load, rt, cpu, agent=yes|no, start, stop.
+ * workload, cache, load, rt, cpu, agent=yes|no, start, stop, and the
+ * hardening ones: fault_report (percent of this guest's reports lost,
+ * overriding fault_report_loss) and hostile=huge|flap|lie|flood.
+ *
+ * Fault injection (host keys; percentages are integers or quoted
+ * decimals such as "0.5", of each chance; all 0 by default):
+ *
+ *   fault_report_loss = 5      # guest reports unreadable, per sample
+ *   fault_report_garble = 1    # guest reports read back garbled
+ *   fault_set_target = 2       # set_target calls failing with EIO
+ *   fault_destroy = "0.5"      # samples after which a domain is destroyed
+ *                              # before the targets are applied; it is
+ *                              # built again 5-30 s later, new domid
+ *   fault_build = 1            # samples after which a domain build takes
+ *   fault_build_size = "512m"  # this much free memory (default 256m),
+ *                              # for 10-60 s
+ *   fault_clock_jump = 30      # seconds the clock jumps forward, on
+ *   fault_clock_jump_pct = 1   # this percent of waits (default 1)
+ *
+ * docs/hardening.md describes each fault and hostile guest.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxlutil.h>
 
-#include "mrx_internal.h"
+#include "sim_fault.h"
 
 #define MRX_SIM_MAX_DOMAINS 8192
 
@@ -136,14 +156,62 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
     return ENOENT;
 }
 
-/* "name=web,memory=1g,..." -> d; errors reported with the item. */
-static int parse_domain(const char *item, mrx_simdom_spec *d, FILE *report,
-                        const char *what, int idx)
+/* "5" or "0.5" (percent, of each chance) -> parts per million. */
+static int parse_pct_ppm(const char *s, uint32_t *ppm)
+{
+    char *end;
+    double d;
+
+    if (!isdigit((unsigned char)*s))
+        return EINVAL;
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno || *end || !(d >= 0 && d <= 100))
+        return EINVAL;
+    *ppm = (uint32_t)(d * 10000 + 0.5);
+    return 0;
+}
+
+/* The hardening keys of a domain; ENOENT for any other key. */
+static int parse_fault_key(mrx_dom_fault *df, const char *k, const char *v)
+{
+    uint32_t ppm;
+
+    if (!strcmp(k, "fault_report")) {
+        if (parse_pct_ppm(v, &ppm))
+            return EINVAL;
+        df->report_loss_ppm = ppm;
+        return 0;
+    }
+    if (!strcmp(k, "hostile")) {
+        if (!strcmp(v, "no"))
+            df->hostile = MRX_HOSTILE_NONE;
+        else if (!strcmp(v, "huge"))
+            df->hostile = MRX_HOSTILE_HUGE;
+        else if (!strcmp(v, "flap"))
+            df->hostile = MRX_HOSTILE_FLAP;
+        else if (!strcmp(v, "lie"))
+            df->hostile = MRX_HOSTILE_LIE;
+        else if (!strcmp(v, "flood"))
+            df->hostile = MRX_HOSTILE_FLOOD;
+        else
+            return EINVAL;
+        return 0;
+    }
+    return ENOENT;
+}
+
+/* "name=web,memory=1g,..." -> d and df; errors reported with the item. */
+static int parse_domain(const char *item, mrx_simdom_spec *d,
+                        mrx_dom_fault *df, FILE *report, const char *what,
+                        int idx)
 {
     char buf[1024], *tok, *save = NULL;
     int rc;
 
     memset(d, 0, sizeof(*d));
+    df->report_loss_ppm = -1;
+    df->hostile = MRX_HOSTILE_NONE;
     d->domid = -1;
     d->swap_kb = 1 * MRX_GIB;
     d->speed_kbps = 256 * MRX_MIB;
@@ -166,7 +234,9 @@ static int parse_domain(const char *item, mrx_simdom_spec *d, FILE *report,
             return EINVAL;
         }
         *eq = '\0';
-        rc = parse_key(d, tok, eq + 1);
+        rc = parse_fault_key(df, tok, eq + 1);
+        if (rc == ENOENT)
+            rc = parse_key(d, tok, eq + 1);
         if (rc == ENOENT) {
             fprintf(report, "%s: domains[%d]: unknown key '%s'\n",
                     what, idx, tok);
@@ -217,10 +287,60 @@ static int get_long(XLU_Config *cfg, const char *key, long max, long *v)
     return rc == ESRCH ? 0 : rc;
 }
 
+static int get_pct(XLU_Config *cfg, const char *key, uint32_t *ppm,
+                   FILE *report, const char *what)
+{
+    const char *s;
+    int rc = xlu_cfg_get_string(cfg, key, &s, 1);
+
+    if (rc == ESRCH)
+        return 0;
+    if (rc || parse_pct_ppm(s, ppm)) {
+        fprintf(report, "%s: '%s' must be a percentage from 0 to 100 "
+                "(like 5 or \"0.5\")\n", what, key);
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* The host-wide fault keys (scenario.c's header lists them). */
+static int get_faults(XLU_Config *cfg, mrx_fault_spec *f, FILE *report,
+                      const char *what)
+{
+    static const struct { const char *key; mrx_fault_kind kind; } pct[] = {
+        { "fault_report_loss", MRX_FAULT_REPORT_LOSS },
+        { "fault_report_garble", MRX_FAULT_REPORT_GARBLE },
+        { "fault_set_target", MRX_FAULT_SET_TARGET },
+        { "fault_destroy", MRX_FAULT_DESTROY },
+        { "fault_build", MRX_FAULT_BUILD },
+        { "fault_clock_jump_pct", MRX_FAULT_CLOCK_JUMP },
+    };
+    unsigned i;
+    long v = 0;
+
+    f->build_kb = 256 * MRX_MIB;
+    f->ppm[MRX_FAULT_CLOCK_JUMP] = 10000;
+    for (i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+        if (get_pct(cfg, pct[i].key, &f->ppm[pct[i].kind], report, what))
+            return EINVAL;
+    if (get_size(cfg, "fault_build_size", &f->build_kb, report, what))
+        return EINVAL;
+    if (get_long(cfg, "fault_clock_jump", 86400, &v)) {
+        fprintf(report, "%s: 'fault_clock_jump' must be 0 to 86400 "
+                "seconds\n", what);
+        return EINVAL;
+    }
+    f->clock_jump_ms = (uint32_t)v * 1000;
+    if (!f->clock_jump_ms)
+        f->ppm[MRX_FAULT_CLOCK_JUMP] = 0;
+    return 0;
+}
+
 static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
                     mrx_scenario **out)
 {
-    mrx_scenario *sc = calloc(1, sizeof(*sc));
+    mrx_scenario_x *x = calloc(1, sizeof(*x));
+    mrx_scenario *sc = x ? &x->sc : NULL;
     XLU_ConfigList *list;
     long v;
     int n, i, rc = EINVAL;
@@ -229,7 +349,7 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
     int next_id = 1;
     uint8_t taken[0x8000 / 8] = { 0 };
 
-    if (!sc)
+    if (!x)
         return ENOMEM;
     sc->host_kb = 16 * MRX_GIB;
     sc->seed = 1;
@@ -248,6 +368,8 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
     if (get_long(cfg, "agent_interval", 3600, &v) || v < 1)
         goto bad_num;
     sc->agent_ms = (uint32_t)v * 1000;
+    if (get_faults(cfg, &x->f, report, what))
+        goto out;
 
     if (xlu_cfg_get_list(cfg, "domains", &list, &n, 1)) {
         fprintf(report, "%s: a 'domains' list is required\n", what);
@@ -259,7 +381,8 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
         goto out;
     }
     sc->dom = calloc((size_t)n, sizeof(*sc->dom));
-    if (!sc->dom) {
+    x->dom = calloc((size_t)n, sizeof(*x->dom));
+    if (!sc->dom || !x->dom) {
         rc = ENOMEM;
         goto out;
     }
@@ -270,7 +393,7 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
             fprintf(report, "%s: domains[%d] is not a string\n", what, i);
             goto out;
         }
-        if (parse_domain(item, &sc->dom[i], report, what, i))
+        if (parse_domain(item, &sc->dom[i], &x->dom[i], report, what, i))
             goto out;
         sc->ndom++;
     }
@@ -332,6 +455,30 @@ int mrx_scenario_parse(const char *text, const char *what, FILE *report,
     return rc;
 }
 
+/* libxlutil's lexer (Xen 4.17) aborts on a NUL byte inside a quoted
+ * string (an assertion in xlu__cfgl_dequote): such files are refused
+ * before it sees them.  Returns 0 or EINVAL, reported. */
+static int refuse_nul(const char *path, FILE *report)
+{
+    FILE *f = fopen(path, "r");
+    long line = 1;
+    int ch, rc = 0;
+
+    if (!f)
+        return 0;               /* libxlutil reports why */
+    while ((ch = getc(f)) != EOF) {
+        if (ch == '\n')
+            line++;
+        if (ch == '\0') {
+            fprintf(report, "%s:%ld: NUL byte in the file\n", path, line);
+            rc = EINVAL;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
 int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 {
     XLU_Config *cfg = xlu_cfg_init(report, path);
@@ -339,11 +486,14 @@ int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 
     if (!cfg)
         return ENOMEM;
-    rc = xlu_cfg_readfile(cfg, path);
-    if (rc)
-        fprintf(report, "%s: cannot read scenario: %s\n", path,
-                strerror(rc));
-    else
+    rc = refuse_nul(path, report);
+    if (!rc) {
+        rc = xlu_cfg_readfile(cfg, path);
+        if (rc)
+            fprintf(report, "%s: cannot read scenario: %s\n", path,
+                    strerror(rc));
+    }
+    if (!rc)
         rc = from_cfg(cfg, path, report, out);
     xlu_cfg_destroy(cfg);
     return rc;
@@ -351,10 +501,13 @@ int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 
 void mrx_scenario_free(mrx_scenario *sc)
 {
+    mrx_scenario_x *x = (mrx_scenario_x *)sc;
+
     if (!sc)
         return;
     free(sc->dom);
-    free(sc);
+    free(x->dom);
+    free(x);
 }
 
 uint64_t mrx_scenario_duration_ms(const mrx_scenario *sc)

@@ -1,7 +1,12 @@
 /*
  * sim.c - the simulated Xen host: domains with workloads, balloon drivers
  * that move at a finite rate (and may be stuck), guests that swap when
- * starved.  Deterministic from a seed; time advances by ticks.
+ * starved.  Deterministic from a seed; time advances by ticks.  Faults
+ * (lost and garbled reports, failing set_target, domains destroyed
+ * between sample and apply and built again, domain builds taking free
+ * memory, clock jumps) and hostile guests are injected as the scenario
+ * asks (sim_fault.h), from a generator of their own, so that a scenario
+ * without faults runs exactly as before.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -13,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mrx_internal.h"
+#include "sim_fault.h"
 
 #define STEP_MS        100           /* physics step (squeezed: 0.1 s) */
 #define XEN_OWN_KB     (64 * MRX_MIB)/* the hypervisor's own memory */
@@ -39,6 +44,11 @@ typedef struct sim_dom {
     mrx_guest_stats pub;         /* what the agent last reported */
     uint64_t pub_ms;
     uint32_t sla_metric;
+    const mrx_dom_fault *df;
+    bool started;                /* built at least once */
+    uint64_t start_ms;           /* when it was last built */
+    uint64_t rebuild_ms;         /* destroyed: built again then (0: never) */
+    uint64_t hostile_ctr;        /* a hostile agent's made-up counters */
 } sim_dom;
 
 #define MAX_DOMID 0x8000
@@ -52,8 +62,27 @@ typedef struct sim {
     sim_dom *d;
     uint64_t used_kb;            /* the hypervisor's + every live domain's */
     int *by_domid;               /* domid -> index in d, or -1 */
+    uint8_t *owned;              /* domid held by a domain, live or not */
+    uint32_t next_domid;         /* where the search for a free one starts */
     mrx_sim_totals tot;
+    mrx_fault_spec f;
+    mrx_dom_fault *df;           /* copy, one per domain */
+    uint64_t frng;               /* the faults' own generator */
+    uint64_t faults[MRX_FAULT_NKINDS];
+    uint64_t grab_kb, grab_until_ms;   /* a domain build holding memory */
 } sim;
+
+/* Whether a fault with probability ppm happens at this chance; draws
+ * from the generator only for faults that are switched on. */
+static bool chance(sim *s, uint32_t ppm)
+{
+    return ppm && mrx_rng_next(&s->frng) % 1000000 < ppm;
+}
+
+static void fault(sim *s, mrx_fault_kind k)
+{
+    s->faults[k]++;
+}
 
 static uint64_t host_free(const sim *s)
 {
@@ -65,11 +94,64 @@ static void dom_start(sim *s, sim_dom *d)
     uint64_t fr = host_free(s);
 
     d->live = true;
+    d->started = true;
+    d->start_ms = s->now_ms;
     d->current = MRX_MIN(d->sp->memory_kb, fr);
     s->used_kb += d->current;
     s->by_domid[d->domid] = (int)(d - s->d);
     d->target = d->current;
     d->stall_flip_ms = s->now_ms;
+}
+
+static void dom_stop(sim *s, sim_dom *d)
+{
+    d->live = false;
+    s->used_kb -= d->current;
+    s->by_domid[d->domid] = -1;
+}
+
+/* A free domid, as Xen hands them out: counting up, wrapping, skipping
+ * the ones in use.  0 if there is none. */
+static uint32_t domid_alloc(sim *s)
+{
+    unsigned tries;
+
+    for (tries = 0; tries < 0x7fef; tries++) {
+        uint32_t id = s->next_domid;
+
+        s->next_domid = id >= 0x7fef ? 1 : id + 1;
+        if (!s->owned[id])
+            return id;
+    }
+    return 0;
+}
+
+/* Builds a destroyed domain again under a new domid, with fresh state,
+ * once the host has the memory for it. */
+static void dom_rebuild(sim *s, sim_dom *d)
+{
+    uint32_t id;
+
+    if (host_free(s) < d->sp->memory_kb)
+        return;
+    id = domid_alloc(s);
+    if (!id)
+        return;
+    s->owned[d->domid] = 0;
+    s->owned[id] = 1;
+    d->domid = id;
+    d->rebuild_ms = 0;
+    d->cpu_cap = 0;
+    d->held_kb = d->next_ms = d->anon = d->swap_used = 0;
+    d->pswpin = d->pswpout = d->majflt = 0;
+    d->load1 = d->load5 = d->load15 = 0;
+    d->stalled = d->pressure = false;
+    memset(&d->pub, 0, sizeof(d->pub));
+    d->pub_ms = s->now_ms - s->sc.agent_ms;
+    d->sla_metric = 0;
+    d->hostile_ctr = 0;
+    dom_start(s, d);
+    fault(s, MRX_FAULT_REBUILD);
 }
 
 /* Moves the balloon one step toward its target. */
@@ -113,11 +195,64 @@ static double decay(double old, double v, uint32_t dt, double period_ms)
     return old * e + v * (1 - e);
 }
 
+/* Makes up the report of a hostile guest's agent over its true one. */
+static void hostile_report(sim *s, sim_dom *d, mrx_guest_stats *g)
+{
+    bool need = true;
+
+    fault(s, MRX_FAULT_HOSTILE);
+    d->hostile_ctr += 1000000;
+    switch (d->df->hostile) {
+    case MRX_HOSTILE_NONE:
+        return;
+    case MRX_HOSTILE_FLOOD:
+        g->seq += 1000;
+        g->free_kb = g->total_kb - g->seq % (g->total_kb + 1);
+        return;
+    case MRX_HOSTILE_FLAP:
+        need = g->seq % 2;
+        break;
+    case MRX_HOSTILE_LIE:
+        switch (mrx_rng_next(&d->rng) % 4) {
+        case 0:
+            g->total_kb = UINT64_MAX / 2;
+            break;
+        case 1:
+            g->free_kb = g->total_kb + 1;
+            break;
+        case 2:
+            g->swap_free_kb = g->swap_total_kb + 1;
+            break;
+        default:
+            g->committed_kb = UINT64_MAX;
+            g->load1 = UINT32_MAX;
+            break;
+        }
+        return;
+    case MRX_HOSTILE_HUGE:
+        break;
+    }
+    if (need) {
+        g->free_kb = g->available_kb = g->cached_kb = 0;
+        g->committed_kb = UINT64_MAX / 2;
+        g->swap_free_kb = 0;
+        g->load1 = g->load5 = g->load15 = 100000;
+        g->major_faults = g->swap_in = g->swap_out = d->hostile_ctr;
+        g->sla_metric = UINT32_MAX;
+    } else {
+        g->free_kb = g->available_kb = g->total_kb;
+        g->cached_kb = g->committed_kb = 0;
+        g->swap_free_kb = g->swap_total_kb;
+        g->load1 = g->load5 = g->load15 = 0;
+        g->sla_metric = 0;
+    }
+}
+
 /* The guest's memory state for one step; returns its slowdown factor. */
 static double guest_step(sim *s, sim_dom *d, uint32_t dt)
 {
     const mrx_simdom_spec *sp = d->sp;
-    uint64_t t = s->now_ms - sp->start_ms;
+    uint64_t t = s->now_ms - d->start_ms;
     uint64_t total, room, minfree, resident, deficit, cache;
     double frac = 0, cshort = 0, slow, run, cf = 1.0;
 
@@ -164,7 +299,8 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
     d->load15 = decay(d->load15, run, dt, 900000);
     d->sla_metric = sp->rt_ms ? (uint32_t)(sp->rt_ms * slow) : 0;
 
-    if (sp->agent && s->now_ms - d->pub_ms >= s->sc.agent_ms) {
+    if (sp->agent && (s->now_ms - d->pub_ms >= s->sc.agent_ms ||
+                      d->df->hostile == MRX_HOSTILE_FLOOD)) {
         mrx_guest_stats *g = &d->pub;
         uint64_t fr = room - resident - cache + minfree;
 
@@ -185,6 +321,8 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         g->swap_in = (uint64_t)d->pswpin;
         g->swap_out = (uint64_t)d->pswpout;
         g->sla_metric = d->sla_metric;
+        if (d->df->hostile != MRX_HOSTILE_NONE)
+            hostile_report(s, d, g);
     }
     return slow;
 }
@@ -203,14 +341,20 @@ static void advance(sim *s, uint32_t ms)
         for (i = 0; i < s->n; i++) {
             sim_dom *d = &s->d[i];
 
-            if (!d->live && !d->done && s->now_ms >= d->sp->start_ms)
+            if (!d->started && s->now_ms >= d->sp->start_ms)
                 dom_start(s, d);
-            if (d->live && d->sp->stop_ms && s->now_ms >= d->sp->stop_ms) {
-                d->live = false;
+            if (!d->done && d->sp->stop_ms && s->now_ms >= d->sp->stop_ms) {
+                if (d->live)
+                    dom_stop(s, d);
                 d->done = true;
-                s->used_kb -= d->current;
-                s->by_domid[d->domid] = -1;
             }
+            if (!d->live && !d->done && d->rebuild_ms &&
+                s->now_ms >= d->rebuild_ms)
+                dom_rebuild(s, d);
+        }
+        if (s->grab_kb && s->now_ms >= s->grab_until_ms) {
+            s->used_kb -= s->grab_kb;
+            s->grab_kb = 0;
         }
         for (i = 0; i < s->n; i++) {
             sim_dom *d = &s->d[i];
@@ -227,6 +371,51 @@ static void advance(sim *s, uint32_t ms)
         s->tot.held_kb_ms += held * dt;
         s->tot.static_kb_ms += stat * dt;
         s->tot.elapsed_ms += dt;
+    }
+}
+
+/* A report as a failing read of XenStore would return it: the numbers
+ * of one field mangled. */
+static void garble(sim *s, mrx_guest_stats *g)
+{
+    switch (mrx_rng_next(&s->frng) % 6) {
+    case 0: g->total_kb = UINT64_MAX / 3; break;
+    case 1: g->free_kb = g->total_kb + 4096; break;
+    case 2: g->seq = 0; g->total_kb = 0; break;
+    case 3: g->load1 = UINT32_MAX; break;
+    case 4: g->committed_kb = UINT64_MAX; break;
+    default: g->swap_free_kb = g->swap_total_kb + 1; break;
+    }
+}
+
+/* Faults that strike between a sample and the targets it leads to: a
+ * domain destroyed (built again later), or a domain build taking free
+ * memory for a while. */
+static void after_sample(sim *s)
+{
+    unsigned i, k;
+
+    if (s->n && chance(s, s->f.ppm[MRX_FAULT_DESTROY])) {
+        k = (unsigned)(mrx_rng_next(&s->frng) % s->n);
+        for (i = 0; i < s->n; i++) {
+            sim_dom *d = &s->d[(k + i) % s->n];
+
+            if (!d->live || d->domid == 0)
+                continue;
+            dom_stop(s, d);
+            d->rebuild_ms = s->now_ms + 5000 +
+                            mrx_rng_next(&s->frng) % 25000;
+            fault(s, MRX_FAULT_DESTROY);
+            break;
+        }
+    }
+    if (!s->grab_kb && chance(s, s->f.ppm[MRX_FAULT_BUILD])) {
+        s->grab_kb = MRX_MIN(s->f.build_kb, host_free(s));
+        s->used_kb += s->grab_kb;
+        s->grab_until_ms = s->now_ms + 10000 +
+                           mrx_rng_next(&s->frng) % 50000;
+        if (s->grab_kb)
+            fault(s, MRX_FAULT_BUILD);
     }
 }
 
@@ -255,7 +444,20 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
         m->cpu_cap = d->cpu_cap;
         m->is_dom0 = d->domid == 0;
         m->gs = d->pub;
+        if (d->sp->agent && m->gs.valid) {
+            int64_t loss = d->df->report_loss_ppm;
+
+            if (chance(s, loss >= 0 ? (uint32_t)loss :
+                       s->f.ppm[MRX_FAULT_REPORT_LOSS])) {
+                memset(&m->gs, 0, sizeof(m->gs));
+                fault(s, MRX_FAULT_REPORT_LOSS);
+            } else if (chance(s, s->f.ppm[MRX_FAULT_REPORT_GARBLE])) {
+                garble(s, &m->gs);
+                fault(s, MRX_FAULT_REPORT_GARBLE);
+            }
+        }
     }
+    after_sample(s);
     return 0;
 }
 
@@ -275,6 +477,10 @@ static int sim_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
         return -ENOENT;
     if (kb > d->sp->maxmem_kb)
         return -EINVAL;
+    if (chance(s, s->f.ppm[MRX_FAULT_SET_TARGET])) {
+        fault(s, MRX_FAULT_SET_TARGET);
+        return -EIO;
+    }
     d->target = kb;
     s->tot.target_changes++;
     return 0;
@@ -314,6 +520,10 @@ static int sim_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
         nanosleep(&ts, NULL);
     }
     advance(s, timeout_ms);
+    if (chance(s, s->f.ppm[MRX_FAULT_CLOCK_JUMP])) {
+        s->now_ms += s->f.clock_jump_ms;
+        fault(s, MRX_FAULT_CLOCK_JUMP);
+    }
     return 0;
 }
 
@@ -322,8 +532,10 @@ static void sim_destroy(mrx_backend *b)
     sim *s = (sim *)b;
 
     free(s->sc.dom);
+    free(s->df);
     free(s->d);
     free(s->by_domid);
+    free(s->owned);
     free(s);
 }
 
@@ -339,6 +551,7 @@ static const mrx_backend_ops sim_ops = {
 mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
                          xentoollog_logger *lg)
 {
+    const mrx_scenario_x *x = mrx_scenario_x_of(sc);
     sim *s = calloc(1, sizeof(*s));
     unsigned i;
 
@@ -352,8 +565,10 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
     s->sc = *sc;
     s->sc.dom = calloc(sc->ndom, sizeof(*sc->dom));
     s->d = calloc(sc->ndom, sizeof(*s->d));
+    s->df = calloc(sc->ndom, sizeof(*s->df));
     s->by_domid = malloc(MAX_DOMID * sizeof(*s->by_domid));
-    if (!s->sc.dom || !s->d || !s->by_domid) {
+    s->owned = calloc(MAX_DOMID, sizeof(*s->owned));
+    if (!s->sc.dom || !s->d || !s->df || !s->by_domid || !s->owned) {
         sim_destroy(&s->b);
         return NULL;
     }
@@ -361,12 +576,20 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
         s->by_domid[i] = -1;
     s->used_kb = XEN_OWN_KB;
     memcpy(s->sc.dom, sc->dom, sc->ndom * sizeof(*sc->dom));
+    memcpy(s->df, x->dom, sc->ndom * sizeof(*s->df));
+    s->f = x->f;
+    s->frng = seed * 0xd1b54a32d192ed03ULL ^ 0xfa17;
     s->n = sc->ndom;
+    s->next_domid = 1;
     for (i = 0; i < s->n; i++) {
         sim_dom *d = &s->d[i];
 
         d->sp = &s->sc.dom[i];
+        d->df = &s->df[i];
         d->domid = (uint32_t)d->sp->domid;
+        s->owned[d->domid] = 1;
+        if (d->domid >= s->next_domid)
+            s->next_domid = d->domid + 1 > 0x7fef ? 1 : d->domid + 1;
         d->rng = seed * 0x9e3779b97f4a7c15ULL ^ (d->domid + 1);
         if (!d->sp->start_ms)
             dom_start(s, d);
@@ -385,6 +608,27 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t)
 {
     *t = ((const sim *)b)->tot;
+}
+
+const char *mrx_sim_fault_name(unsigned kind)
+{
+    static const char *const name[MRX_FAULT_NKINDS] = {
+        [MRX_FAULT_REPORT_LOSS] = "report_loss",
+        [MRX_FAULT_REPORT_GARBLE] = "report_garble",
+        [MRX_FAULT_SET_TARGET] = "set_target",
+        [MRX_FAULT_DESTROY] = "destroy",
+        [MRX_FAULT_REBUILD] = "rebuild",
+        [MRX_FAULT_BUILD] = "build",
+        [MRX_FAULT_CLOCK_JUMP] = "clock_jump",
+        [MRX_FAULT_HOSTILE] = "hostile_report",
+    };
+
+    return kind < MRX_FAULT_NKINDS ? name[kind] : NULL;
+}
+
+uint64_t mrx_sim_fault_count(const mrx_backend *b, unsigned kind)
+{
+    return kind < MRX_FAULT_NKINDS ? ((const sim *)b)->faults[kind] : 0;
 }
 
 static uint64_t fnv(uint64_t h, uint64_t v)
@@ -417,5 +661,8 @@ uint64_t mrx_sim_digest(const mrx_backend *b)
         h = fnv(h, d->pub.seq);
         h = fnv(h, (uint64_t)d->cpu_cap);
     }
+    for (i = 0; i < MRX_FAULT_NKINDS; i++)
+        if (s->faults[i])
+            h = fnv(h, s->faults[i] * (i + 1));
     return h;
 }
