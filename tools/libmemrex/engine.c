@@ -125,6 +125,8 @@ static mrx_rec *rec_find(const mrx_engine *ce, uint32_t domid)
 
     if (e->hint < e->nrec && e->rec[e->hint].domid == domid)
         return &e->rec[e->hint++];
+    if (!e->nrec)
+        return NULL;            /* bsearch(3) wants a real array */
     r = bsearch(&domid, e->rec, e->nrec, sizeof(*e->rec), rec_cmp);
     if (r)
         e->hint = (unsigned)(r - e->rec) + 1;
@@ -422,6 +424,11 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         return;
     }
     rc = e->b->ops->set_target(e->b, d->domid, o->target_kb);
+    if (rc == -ENOENT) {
+        LOG(e, NOTICE, "domain %u (%s) is gone: target not set", d->domid,
+            d->name);
+        return;
+    }
     if (rc) {
         e->cnt.apply_errors++;
         LOG(e, ERROR, "domain %u (%s): setting target %" PRIu64
@@ -576,7 +583,10 @@ int mrx_engine_tick(mrx_engine *e)
         if (!d->managed || o->cpu_cap < 0 || o->cpu_cap == d->cpu_cap ||
             !e->b->ops->set_cpu_cap || e->p.dry_run)
             continue;
-        if (e->b->ops->set_cpu_cap(e->b, d->domid, o->cpu_cap)) {
+        rc = e->b->ops->set_cpu_cap(e->b, d->domid, o->cpu_cap);
+        if (rc == -ENOENT)
+            continue;       /* gone since the sample: the next tick says so */
+        if (rc) {
             e->cnt.apply_errors++;
             LOG(e, ERROR, "domain %u (%s): setting CPU cap %d%% failed",
                 d->domid, d->name, o->cpu_cap);
