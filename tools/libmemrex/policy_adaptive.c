@@ -117,7 +117,8 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
 
     /* In grace (v[AD_GRACE_LEN] is 0 before the first change): a severe
      * shortage shortens it. */
-    grace = (uint64_t)st->v[AD_GRACE_LEN] * 100 / (100 + (uint64_t)sev);
+    grace = st->v[AD_GRACE_LEN] > 0 ? (uint64_t)st->v[AD_GRACE_LEN] : 0;
+    grace = grace * 100 / (100 + (uint64_t)sev);
     if (now < st->last_change_ms + grace) {
         snprintf(o->reason, sizeof(o->reason), "%s wanted, grace %us left",
                  grow ? "grow" : "shrink",
