@@ -330,8 +330,9 @@ int main(int argc, char **argv)
             "short page cache, in percent of domain time.\n\n"
             "Parameters are the defaults of `docs/policies.md`, with the "
             "scenario's `NAME.conf` read over them where there is one "
-            "(the `sla` policy needs SLA limits, which only `sla.conf` "
-            "sets: elsewhere it changes nothing).\n\n");
+            "(the `sla` policy needs SLA limits: the `.conf` of sla, "
+            "dbench, mysql and kbuild set them on response times; on the "
+            "other scenarios it changes nothing).\n\n");
 
     for (k = 0; k < nent; k++) {
         const char *fname = ent[k]->d_name;
