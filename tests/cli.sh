@@ -144,6 +144,8 @@ check "status still works after a bad reload" test $rc -eq 0
 
 # after start-up the daemon never forks or execs
 if command -v strace >/dev/null; then
+    # LeakSanitizer cannot run under ptrace
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
     LT="$top_builddir/libtool"
     "$LT" --mode=execute strace -f -qq -o "$RUN/trace" \
         -e trace=clone,clone3,fork,vfork,execve \

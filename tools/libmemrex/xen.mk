@@ -21,6 +21,8 @@ noinst_PROGRAMS += tools/memrex-agent/memrex-agent-static
 tools_memrex_agent_memrex_agent_static_SOURCES = \
 	$(tools_memrex_agent_memrex_agent_SOURCES)
 tools_memrex_agent_memrex_agent_static_CPPFLAGS =
-tools_memrex_agent_memrex_agent_static_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+# (no sanitizers: they cannot link statically)
+tools_memrex_agent_memrex_agent_static_CFLAGS = -Wall -Wextra -std=gnu11 \
+	$(XENSTORE_CFLAGS)
 tools_memrex_agent_memrex_agent_static_LDFLAGS = -all-static
 tools_memrex_agent_memrex_agent_static_LDADD = -lxenstore -lxentoolcore
