@@ -156,7 +156,10 @@ static int do_bench(bench *b, int n, uint64_t kb_a, uint64_t kb_b)
         printf("E2E-PERF setmem method=%s n=%d median_us=%lld min_us=%lld "
                "max_us=%lld errors=%d\n", mname[m], n, med[m], t[0],
                t[n - 1], errs);
-        if (errs)
+        /* our own path must never fail; a baseline may now and then
+         * (xl mem-set under TCG), but not so often that its median
+         * means nothing */
+        if ((m == M_INPROC && errs) || errs * 5 > n)
             ok = 0;
         usleep(200000);
     }
