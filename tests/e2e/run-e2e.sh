@@ -65,7 +65,7 @@ done
 [ -d "$BUILDDIR" ] || die "--builddir $BUILDDIR is not a directory"
 BUILDDIR=$(cd "$BUILDDIR" && pwd)
 case "$ACCEL" in
-tcg) ACCEL_OPTS="-accel tcg,thread=multi -cpu max" ;;
+tcg) ACCEL_OPTS="-accel tcg,thread=${E2E_TCG_THREAD:-multi} -cpu ${E2E_CPU:-max}" ;;
 kvm) ACCEL_OPTS="-accel kvm -cpu host" ;;
 *) die "--accel must be tcg or kvm" ;;
 esac
