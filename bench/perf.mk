@@ -28,7 +28,7 @@ bench_bench_reaction_CFLAGS = $(AM_CFLAGS) -pthread $(XENSTORE_CFLAGS) \
 	$(XENTOOLLOG_CFLAGS)
 bench_bench_reaction_LDADD = tools/libmemrex/libmemrex.la $(XENSTORE_LIBS) \
 	$(XENTOOLLOG_LIBS) -lpthread
-EXTRA_DIST += bench/bench-reaction.sh
+EXTRA_DIST += bench/bench-reaction.sh bench/bench-quality.sh
 bench-reaction: all xenstored-nohv
 	$(abs_top_srcdir)/bench/bench-reaction.sh $(abs_top_builddir)
 .PHONY: bench-reaction
