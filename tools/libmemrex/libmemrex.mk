@@ -7,6 +7,7 @@ tools_libmemrex_libmemrex_la_SOURCES = \
 	tools/libmemrex/snapshot.c \
 	tools/libmemrex/params.c \
 	tools/libmemrex/size.c \
+	tools/libmemrex/parse.c \
 	tools/libmemrex/policy.c \
 	tools/libmemrex/policy_static.c \
 	tools/libmemrex/policy_proportional.c \

@@ -30,6 +30,10 @@ void mrx_policy_params_default(mrx_params *p);
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
+/* Refuses a file with a NUL byte (libxlutil 4.17 aborts on one);
+ * returns 0 or EINVAL, reported with file and line. */
+int mrx_refuse_nul(const char *path, FILE *report);
+
 /* Bounded copy that always terminates dst. */
 void mrx_strlcpy(char *dst, const char *src, size_t len);
 

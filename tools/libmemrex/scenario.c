@@ -455,30 +455,6 @@ int mrx_scenario_parse(const char *text, const char *what, FILE *report,
     return rc;
 }
 
-/* libxlutil's lexer (Xen 4.17) aborts on a NUL byte inside a quoted
- * string (an assertion in xlu__cfgl_dequote): such files are refused
- * before it sees them.  Returns 0 or EINVAL, reported. */
-static int refuse_nul(const char *path, FILE *report)
-{
-    FILE *f = fopen(path, "r");
-    long line = 1;
-    int ch, rc = 0;
-
-    if (!f)
-        return 0;               /* libxlutil reports why */
-    while ((ch = getc(f)) != EOF) {
-        if (ch == '\n')
-            line++;
-        if (ch == '\0') {
-            fprintf(report, "%s:%ld: NUL byte in the file\n", path, line);
-            rc = EINVAL;
-            break;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
 int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 {
     XLU_Config *cfg = xlu_cfg_init(report, path);
@@ -486,7 +462,7 @@ int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 
     if (!cfg)
         return ENOMEM;
-    rc = refuse_nul(path, report);
+    rc = mrx_refuse_nul(path, report);
     if (!rc) {
         rc = xlu_cfg_readfile(cfg, path);
         if (rc)

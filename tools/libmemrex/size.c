@@ -58,19 +58,6 @@ int mrx_parse_size_kb(const char *s, char def_unit, uint64_t *kb)
     return 0;
 }
 
-int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v)
-{
-    char *end;
-
-    if (!isdigit((unsigned char)*s))
-        return EINVAL;
-    errno = 0;
-    *v = strtoul(s, &end, 10);
-    if (errno || *end || *v > max)
-        return EINVAL;
-    return 0;
-}
-
 const char *mrx_format_kb(uint64_t kb, char *buf, size_t len)
 {
     if (kb >= MRX_GIB && kb % MRX_GIB == 0)
