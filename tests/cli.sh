@@ -4,22 +4,8 @@
 # SPDX-License-Identifier: LGPL-2.1-only
 set -u
 
-: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
-XLMB="$top_builddir/tools/xl/xl-membalance"
-RUN=$(mktemp -d)
-export MEMBALANCE_RUNDIR="$RUN/run"
-pass=0
-fail=0
-
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-
-cleanup() {
-    "$XLMB" stop >/dev/null 2>&1
-    rm -rf "$RUN"
-}
-trap cleanup EXIT
+# shellcheck source=tests/daemon-test.sh
+. "$(dirname "$0")/daemon-test.sh"
 
 # status with no daemon: "not running", exit 1
 out=$("$XLMB" status 2>&1); rc=$?

@@ -6,23 +6,9 @@
 # SPDX-License-Identifier: LGPL-2.1-only
 set -u
 
-: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
-XLMB="$top_builddir/tools/xl/xl-membalance"
-RUN=$(mktemp -d)
-export MEMBALANCE_RUNDIR="$RUN/run"
+# shellcheck source=tests/daemon-test.sh
+. "$(dirname "$0")/daemon-test.sh"
 STATUS="$MEMBALANCE_RUNDIR/status.json"
-pass=0
-fail=0
-
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-
-cleanup() {
-    "$XLMB" stop >/dev/null 2>&1
-    rm -rf "$RUN"
-}
-trap cleanup EXIT
 
 cat > "$RUN/faulty.cfg" <<'EOS'
 host_memory = "8g"

@@ -13,7 +13,7 @@ tests_check_sim_LDADD = $(TEST_LIBS)
 tests_check_config_SOURCES = tests/check_config.c
 tests_check_config_CFLAGS = $(TEST_CFLAGS)
 tests_check_config_LDADD = $(TEST_LIBS)
-EXTRA_DIST += tests/cli.sh
+EXTRA_DIST += tests/cli.sh tests/daemon-test.sh
 TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir)
 
