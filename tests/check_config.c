@@ -64,6 +64,7 @@ START_TEST(test_all_keys)
         "deadband = \"4m\"\n"
         "stuck_after = 9\n"
         "dry_run = 1\n"
+        "libxl_sync = 0\n"
         "selfballoon_downhysteresis = 4\n"
         "selfballoon_reserve = \"32m\"\n"
         "cooperative_tau_milli = 500\n"
@@ -76,6 +77,7 @@ START_TEST(test_all_keys)
     ck_assert_uint_eq(p.dom0_min_kb, 2 * 1024 * 1024);
     ck_assert(p.manage_dom0);
     ck_assert(p.dry_run);
+    ck_assert_uint_eq(p.libxl_sync_ms, 0);
     ck_assert_uint_eq(p.default_min_kb, 64 * 1024);
     ck_assert_uint_eq(p.default_weight, 100);
     ck_assert_uint_eq(p.deadband_kb, 4096);

@@ -602,6 +602,41 @@ START_TEST(static_max_and_feature_balloon)
 }
 END_TEST
 
+/* The direct target path's XenStore half: the write lands where the
+ * balloon driver and libxl read it, and reads back strictly. */
+START_TEST(target_write_and_memory_read)
+{
+    struct xs_handle *h = xs_open(0);
+    mrx_xsg *g = mrx_xsg_open(NULL);
+    unsigned len = 0;
+    uint64_t kb = 0;
+    char *v;
+
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(mrx_xsg_write_target(g, 31, 524288), 0);
+    v = xs_read(h, XBT_NULL, "/local/domain/31/memory/target", &len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_int_eq(memcmp(v, "524288", 6), 0);
+    free(v);
+    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "target", 0, &kb), 0);
+    ck_assert_uint_eq(kb, 524288);
+    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "target", 1000, &kb),
+                     -ERANGE);
+    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb),
+                     -ENOENT);
+    xwrite(h, "/local/domain/31/memory/videoram", "8192 ", 5);
+    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb),
+                     -EINVAL);
+    xwrite(h, "/local/domain/31/memory/videoram", "8192", 4);
+    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb), 0);
+    ck_assert_uint_eq(kb, 8192);
+    mrx_xsg_close(g);
+    xs_close(h);
+}
+END_TEST
+
 /* Waits until a wait times out: the initial events of new watches are
  * drained.  Returns the number of waits it took. */
 static unsigned settle(mrx_xsg *g)
@@ -870,6 +905,7 @@ static Suite *xenstore_suite(void)
     tcase_add_test(tc, agent_without_xenstore);
     tcase_add_test(tc, hostile_values_in_xenstore);
     tcase_add_test(tc, static_max_and_feature_balloon);
+    tcase_add_test(tc, target_write_and_memory_read);
     tcase_add_test(tc, watch_wakes_wait);
     tcase_add_test(tc, burst_is_one_wakeup);
     tcase_add_test(tc, flood_is_bounded);

@@ -1,7 +1,7 @@
 /*
- * backend_xen.c - the real Xen host: libxenlight for domains, targets
- * and CPU caps, xs_guest.c (libxenstore) for guest reports, watches and
- * the published status.
+ * backend_xen.c - the real Xen host: libxenlight for domains and CPU
+ * caps, xen_target.c for memory targets, xs_guest.c (libxenstore) for
+ * guest reports, watches and the published status.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -15,6 +15,7 @@
 #include <libxl_utils.h>
 
 #include "mrx_internal.h"
+#include "xen_target.h"
 #include "xs_guest.h"
 
 #define XEN "xen"
@@ -24,6 +25,7 @@ typedef struct xen {
     mrx_backend b;
     libxl_ctx *ctx;
     mrx_xsg *xsg;
+    mrx_xt *xt;
     xentoollog_logger *own_lg;   /* made here when none was given */
 } xen;
 
@@ -173,6 +175,9 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
             ids[n++] = info[i].domid;
     /* Watch new domains before reading them: no report is missed. */
     mrx_xsg_sync(x->xsg, ids, n);
+    rc = mrx_xt_track(x->xt, info, nb);
+    if (rc)
+        goto out;
 
     for (i = 0; i < nb; i++) {
         if (info[i].dying || info[i].shutdown)
@@ -181,6 +186,7 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
         if (rc < 0)
             goto out;
     }
+    mrx_xt_sync(x->xt, s->now_ms, false);
     rc = 0;
 
 out:
@@ -215,31 +221,13 @@ static int dom_alive(xen *x, uint32_t domid, const char *what)
 
 static int xen_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
 {
-    xen *x = (xen *)b;
-    int rc;
+    return mrx_xt_set(((xen *)b)->xt, domid, kb, mrx_xsg_now_ms());
+}
 
-    if (kb > (uint64_t)INT64_MAX)
-        return -EINVAL;
-    rc = dom_alive(x, domid, "memory target");
-    if (rc)
-        return rc;
-    /* enforce = 1: maxmem follows the target, as squeezed does, so a
-     * guest cannot take more than it was given (docs/xenstore-paths.md) */
-    rc = libxl_set_memory_target(x->ctx, domid, (int64_t)kb, 0, 1);
-    if (rc == ERROR_DOMAIN_NOTFOUND) {
-        if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_GONE))
-            xtl_log(x->b.lg, XTL_NOTICE, -1, XEN, "domain %" PRIu32 " went "
-                    "away before its memory target was set (logged once)",
-                    domid);
-        return -ENOENT;
-    }
-    if (rc) {
-        xtl_log(x->b.lg, XTL_ERROR, -1, XEN, "libxl_set_memory_target(%"
-                PRIu32 ", %" PRIu64 " KiB) failed (libxl error %d)", domid,
-                kb, rc);
-        return -EIO;
-    }
-    return 0;
+/* libxl_sync: how the target path keeps libxl informed. */
+static void xen_configure(mrx_backend *b, const mrx_params *p)
+{
+    mrx_xt_set_sync(((xen *)b)->xt, p->libxl_sync_ms);
 }
 
 static int xen_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
@@ -301,6 +289,7 @@ static void xen_destroy(mrx_backend *b)
 {
     xen *x = (xen *)b;
 
+    mrx_xt_free(x->xt);
     mrx_xsg_close(x->xsg);
     libxl_ctx_free(x->ctx);
     if (x->own_lg)
@@ -313,6 +302,7 @@ static const mrx_backend_ops xen_ops = {
     .sample = xen_sample,
     .set_target = xen_set_target,
     .set_cpu_cap = xen_set_cpu_cap,
+    .configure = xen_configure,
     .wait = xen_wait,
     .publish = xen_publish,
     .destroy = xen_destroy,
@@ -347,6 +337,10 @@ mrx_backend *mrx_xen_new(xentoollog_logger *lg)
     x->xsg = mrx_xsg_open(lg);
     if (!x->xsg)
         goto fail;
+    x->xt = mrx_xt_new(lg, x->ctx, x->xsg);
+    if (!x->xt)
+        goto fail;
+    mrx_xt_set_sync(x->xt, MRX_LIBXL_SYNC_MS);
     return &x->b;
 
 fail:

@@ -55,6 +55,7 @@ static const key_def keys[] = {
     { "free_filter_jump", K_SIZE, P(fmd_kb), 0, 0 },
     { "free_filter_samples", K_U32, P(filter_k), 1, MRX_FILTER_K },
     { "dry_run", K_BOOL, P(dry_run), 0, 1 },
+    { "libxl_sync", K_SECS, P(libxl_sync_ms), 0, 3600 },
     { "adaptive_load_high", K_U32, P(adaptive.load_high), 1, 100000 },
     { "adaptive_load_low", K_U32, P(adaptive.load_low), 0, 100000 },
     { "adaptive_free_low_pct", K_U32, P(adaptive.free_low_pct), 0, 100 },

@@ -81,6 +81,8 @@ int mrx_engine_set_params(mrx_engine *e, const mrx_params *p)
         LOG(e, NOTICE, "policy %s -> %s", e->policy->name, pol->name);
     e->p = *p;
     e->policy = pol;
+    if (e->b->ops->configure)
+        e->b->ops->configure(e->b, &e->p);
     return 0;
 }
 

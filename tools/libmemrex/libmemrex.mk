@@ -25,8 +25,9 @@ tools_libmemrex_libmemrex_la_SOURCES = \
 	tools/libmemrex/control.c \
 	tools/libmemrex/log.c
 tools_libmemrex_libmemrex_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
-	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) $(YAJL_CFLAGS)
-tools_libmemrex_libmemrex_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) \
+	$(XENLIGHT_CFLAGS) $(XENCTRL_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) \
+	$(YAJL_CFLAGS)
+tools_libmemrex_libmemrex_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) $(XENCTRL_LIBS) \
 	$(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) $(YAJL_LIBS) -lm
 tools_libmemrex_libmemrex_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 	-export-symbols-regex '^mrx_'

@@ -147,6 +147,9 @@ typedef struct mrx_cooperative_params {
 #define MRX_FIST_NO_FLOOR         (1u << 1)
 #define MRX_FIST_NO_RESERVE       (1u << 2)
 
+/* Default of mrx_params.libxl_sync_ms. */
+#define MRX_LIBXL_SYNC_MS       30000u
+
 typedef struct mrx_params {
     char policy[MRX_POLICY_LEN];
     uint32_t interval_ms;
@@ -164,6 +167,10 @@ typedef struct mrx_params {
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
     bool dry_run;                /* decide and log, never set targets */
+    /* Xen: targets are set directly (hypercall + XenStore write) and
+     * libxl told at most this often per domain; 0: through libxl
+     * every time (docs/architecture.md, "Setting a target"). */
+    uint32_t libxl_sync_ms;
 
     mrx_adaptive_params adaptive;
     mrx_sla_params sla;
@@ -243,6 +250,9 @@ typedef struct mrx_backend_ops {
     int (*wait)(mrx_backend *b, uint32_t timeout_ms, int stop_fd);
     /* Publishes the daemon's status document (JSON); may be NULL. */
     int (*publish)(mrx_backend *b, const char *json);
+    /* Takes the parameters that concern the backend (libxl_sync_ms);
+     * called on every parameter change; may be NULL. */
+    void (*configure)(mrx_backend *b, const struct mrx_params *p);
     void (*destroy)(mrx_backend *b);
 } mrx_backend_ops;
 
@@ -455,7 +465,8 @@ const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
 
 /* The Xen host through libxenlight (domains, targets, CPU caps) and
  * libxenstore (guest reports, watches, status).  Targets are set with
- * enforce, so a domain's maxmem follows its target.  NULL, with the
+ * enforce, so a domain's maxmem follows its target; see libxl_sync_ms
+ * for how.  NULL, with the
  * reason logged on lg, when either cannot be opened. */
 mrx_backend *mrx_xen_new(xentoollog_logger *lg);
 

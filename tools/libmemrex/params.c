@@ -20,6 +20,7 @@ void mrx_params_default(mrx_params *p)
     p->default_min_kb = 128 * MRX_MIB;
     p->default_weight = 256;
     p->deadband_kb = 1 * MRX_MIB;
+    p->libxl_sync_ms = MRX_LIBXL_SYNC_MS;
     p->stuck_tolerance_kb = 2 * MRX_MIB;
     p->stuck_after_ms = 5000;     /* squeezed: 5 s without progress */
     p->stuck_hold_ms = 30000;

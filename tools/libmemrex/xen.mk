@@ -2,6 +2,8 @@
 tools_libmemrex_libmemrex_la_SOURCES += \
 	tools/libmemrex/backend_xen.c \
 	tools/libmemrex/xs_guest.c \
+	tools/libmemrex/xen_target.c \
+	tools/libmemrex/xen_target.h \
 	tools/libmemrex/xs_guest.h
 
 # memrex-agent runs inside guests: libc and libxenstore only (no

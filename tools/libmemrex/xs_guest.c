@@ -720,8 +720,8 @@ out:
     return rc;
 }
 
-int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
-                            uint64_t host_total_kb, uint64_t *kb)
+int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
+                        uint64_t max_kb, uint64_t *kb)
 {
     char path[96];
     unsigned len = 0;
@@ -731,20 +731,56 @@ int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
 
     if (!g->xsh || g->broken)
         return -ENOTCONN;
-    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
-             "/memory/static-max", domid);
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory/%s",
+             domid, key);
     v = read_node(g, path, &len, &lost);
     if (!v)
         return lost ? -EPIPE : -ENOENT;
-    rc = mrx_guest_value_parse(v, len, host_total_kb ? host_total_kb
-                                                     : KB_ABS_MAX, kb);
-    if (rc == ERANGE && host_total_kb) {
+    rc = mrx_guest_value_parse(v, len, max_kb ? max_kb : KB_ABS_MAX, kb);
+    free(v);
+    return -rc;
+}
+
+int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
+                            uint64_t host_total_kb, uint64_t *kb)
+{
+    int rc = mrx_xsg_read_memory(g, domid, "static-max", host_total_kb, kb);
+
+    if (rc == -ERANGE && host_total_kb) {
         /* e.g. a dom0 without a limit: the host bounds it */
         *kb = host_total_kb;
         rc = 0;
     }
-    free(v);
-    return rc ? -rc : 0;
+    return rc;
+}
+
+int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
+                        bool *lost)
+{
+    char path[96], val[24];
+    int n;
+
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/memory/target",
+             domid);
+    n = snprintf(val, sizeof(val), "%" PRIu64, kb);
+    if (xs_write(h, XBT_NULL, path, val, (unsigned)n))
+        return 0;
+    n = errno;
+    *lost = conn_lost(n);
+    return -n;
+}
+
+int mrx_xsg_write_target(mrx_xsg *g, uint32_t domid, uint64_t kb)
+{
+    bool lost = false;
+    int rc;
+
+    if (!g->xsh || g->broken)
+        return -ENOTCONN;
+    rc = mrx_xs_write_target(g->xsh, domid, kb, &lost);
+    if (lost)
+        g->broken = true;
+    return rc;
 }
 
 int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid)

@@ -75,6 +75,18 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
  * host_total_kb.  Returns 0, or -ENOENT / -EINVAL / -errno. */
 int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
                             uint64_t host_total_kb, uint64_t *kb);
+/* /local/domain/<domid>/memory/<key> in KiB, strictly parsed and at
+ * most max_kb (0: no bound but the absolute one).  Returns 0, or
+ * -ENOTCONN / -ENOENT / -EPIPE / -EINVAL / -ERANGE. */
+int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
+                        uint64_t max_kb, uint64_t *kb);
+/* Writes memory/target (KiB) of domid, the balloon driver's target, in
+ * one XenStore write.  Returns 0 or -errno. */
+int mrx_xsg_write_target(mrx_xsg *g, uint32_t domid, uint64_t kb);
+/* The same on a handle of the caller's; *lost is set when the failure
+ * means the connection is gone. */
+int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
+                        bool *lost);
 /* control/feature-balloon: 1 yes, 0 no or absent. */
 int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid);
 

@@ -1,0 +1,58 @@
+/*
+ * xen_target.h - how the Xen backend changes a domain's memory target:
+ * the direct path (one hypercall and one XenStore write, as squeezed
+ * does) with libxl told at most once per domain per sync interval, or
+ * libxl_set_memory_target on every change.  Private to libmemrex.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#ifndef XEN_TARGET_H
+#define XEN_TARGET_H
+
+#include <libxl.h>
+
+#include "xs_guest.h"
+
+/* Slack above target + videoram in a domain's hypervisor maximum; the
+ * value libxl adds on x86 (LIBXL_MAXMEM_CONSTANT). */
+#define MRX_XT_MAXMEM_SLACK_KB   1024u
+/* libxl refuses dom0 targets below this (LIBXL_MIN_DOM0_MEM). */
+#define MRX_XT_DOM0_MIN_KB       (128u * 1024u)
+
+typedef struct mrx_xt mrx_xt;
+
+/* What the target path did, for tests and benchmarks. */
+typedef struct mrx_xt_counters {
+    uint64_t direct;         /* changes made by the direct path */
+    uint64_t via_libxl;      /* changes made through libxl */
+    uint64_t synced;         /* libxl told of direct changes afterwards */
+} mrx_xt_counters;
+
+/* Opens libxenctrl.  ctx and xsg stay the caller's.  NULL, logged, on
+ * failure. */
+mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg);
+/* Tells libxl of every pending direct change, then closes.  NULL is
+ * fine. */
+void mrx_xt_free(mrx_xt *t);
+
+/* sync_ms > 0: the direct path, libxl told once per domain per sync_ms
+ * at most; 0: libxl_set_memory_target for every change. */
+void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms);
+
+/* Keeps one record per live domain of info (from libxl_list_domain):
+ * its type, and its videoram read once from XenStore. */
+int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb);
+
+/* Sets domid's balloon target (memory/target, KiB) with enforce: its
+ * hypervisor maximum becomes kb + videoram + slack.  Returns 0,
+ * -ENOENT when the domain is gone (logged once), -EINVAL, or -EIO. */
+int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms);
+
+/* Tells libxl (libxl_set_memory_target with the same value) of direct
+ * changes pending for sync_ms or more, or of all of them. */
+void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all);
+
+void mrx_xt_counters_get(const mrx_xt *t, mrx_xt_counters *c);
+
+#endif /* XEN_TARGET_H */
