@@ -30,6 +30,10 @@ if [ -f "$e2e_log" ] && grep -q 'E2E-PERF setmem_summary' "$e2e_log"; then
     {
         echo "# one target change on Xen 4.17 under QEMU/TCG, medians of 50"
         echo "# (from $(basename "$e2e_log") of the last make e2e)"
+        echo "# daemon: xl membalance's own path (setmaxmem + one XenStore"
+        echo "# write, libxl told every libxl_sync s); libxl: libxl_set_memory_target"
+        echo "# per change; floor: setmaxmem + one XenStore write, nothing else"
+        echo "# targets: xl / daemon >= 20, daemon / floor <= 2"
         tr -d '\r' < "$e2e_log" | grep '^E2E-PERF setmem'
     } | tee "$tmp/realloc-xen"
 fi
