@@ -62,5 +62,12 @@ done
         cat "$f"
         echo '```'
     done
+    echo
+    echo "## quality, plotted"
+    echo
+    echo "Every policy on the contention scenario (from \`make policy-report\`,"
+    echo "which also writes docs/policy-report.md):"
+    echo
+    echo "![policies on the contention scenario](../docs/policy-contention.png)"
 } > "$out"
 echo "wrote $out" >&2

@@ -35,8 +35,8 @@ if ! command -v "$CC" >/dev/null; then
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 -std=gnu11 -fno-omit-frame-pointer $SAN -I$top/tools/libmemrex \
--DMRX_SYSCONFDIR=\"/etc\" $(pkg-config --cflags xenlight xlutil xenstore xentoollog yajl)"
-LIBS="$(pkg-config --libs xenlight xlutil xenstore xentoollog yajl) -lm"
+-DMRX_SYSCONFDIR=\"/etc\" $(pkg-config --cflags xenlight xlutil xencontrol xenstore xentoollog yajl)"
+LIBS="$(pkg-config --libs xenlight xlutil xencontrol xenstore xentoollog yajl) -lm"
 
 mkdir -p "$build/obj" "$build/crashes" || exit 1
 build=$(cd "$build" && pwd)
