@@ -486,6 +486,23 @@ else
     fail target_path_direct "no daemon ran"
 fi
 
+# After stop, libxl's own record of each guest (/vm/<uuid>/memory, MiB,
+# written only by libxl_set_memory_target) agrees with memory/target:
+# the direct changes were handed over to libxl.
+if [ "$daemon_ok" = 1 ]; then
+    agree=0 detail=""
+    for d in $DA $DB $DC; do
+        t=$(xenstore-read "/local/domain/$d/memory/target" 2>/dev/null)
+        vm=$(xenstore-read "/local/domain/$d/vm" 2>/dev/null)
+        m=$(xenstore-read "$vm/memory" 2>/dev/null)
+        detail="$detail $d:target=${t:-none}k,vm=${m:-none}m"
+        [ -n "$t" ] && [ -n "$m" ] && [ "$((t / 1024))" = "$m" ] && agree=$((agree + 1))
+    done
+    verdict libxl_consistent_after_stop "$agree of 3 guests:$detail" [ "$agree" = 3 ]
+else
+    fail libxl_consistent_after_stop "no daemon ran"
+fi
+
 # ---------------------------------------------------------------- invariants
 nsamples=$(grep -c '^free_kb ' "$FREE_LOG")
 min_free=$(awk '$1 == "free_kb" { if (m == "" || $2 < m) m = $2 } END { print m }' "$FREE_LOG")

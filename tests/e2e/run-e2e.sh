@@ -233,29 +233,24 @@ CFLAGS="-O2 -Wall -Wextra"
 # shellcheck disable=SC2086
 gcc $CFLAGS -static -o "$WORK/memhog" "$HERE/memhog.c" || die "cannot compile memhog.c"
 
-# The real binary of an uninstalled libtool program: .libs/NAME, else NAME.
+# The real binary of an uninstalled libtool program, in this build tree
+# only (never in a nested build such as CI's sanitizer tree, whose
+# binaries need libraries dom0 does not have): DIR/.libs/NAME, else
+# DIR/NAME.
 find_prog() {
-    local f best=""
-    while read -r f; do
-        is_elf "$f" || continue
-        case "$f" in
-        */.libs/lt-*) ;;
-        */.libs/*) best=$f; break ;;
-        *) [ -n "$best" ] || best=$f ;;
-        esac
-    done <<EOF
-$(find "$BUILDDIR" -path "$BUILDDIR/tests/e2e" -prune -o -name "$1" -type f -print 2>/dev/null)
-EOF
-    echo "$best"
+    local f
+    for f in "$BUILDDIR/$1/.libs/$2" "$BUILDDIR/$1/$2"; do
+        is_elf "$f" && { echo "$f"; return; }
+    done
 }
-MB_BIN=$(find_prog xl-membalance)
+MB_BIN=$(find_prog tools/xl xl-membalance)
 # guests get the statically linked agent: their initramfs has no Xen
 # libraries of a matching build
-AGENT_BIN=$(find_prog memrex-agent-static)
-[ -n "$AGENT_BIN" ] || AGENT_BIN=$(find_prog memrex-agent)
-LIBDIR=$(dirname "$(find "$BUILDDIR" -path '*/.libs/libmemrex.so*' 2>/dev/null | head -n 1)")
+AGENT_BIN=$(find_prog tools/memrex-agent memrex-agent-static)
+[ -n "$AGENT_BIN" ] || AGENT_BIN=$(find_prog tools/memrex-agent memrex-agent)
+LIBDIR=$BUILDDIR/tools/libmemrex/.libs
 # setmem-bench times the daemon's own path: it links libmemrex.
-[ -n "$LIBDIR" ] && [ "$LIBDIR" != . ] ||
+[ -e "$LIBDIR/libmemrex.so" ] ||
     die "libmemrex is not built in $BUILDDIR (run make first)"
 # shellcheck disable=SC2086
 gcc $CFLAGS -I"$HERE/../../tools/libmemrex" -o "$PAY/bin/setmem-bench" \
