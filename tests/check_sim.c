@@ -150,6 +150,24 @@ START_TEST(test_proportional_moves_memory)
 }
 END_TEST
 
+/* A host whose only domain is built after the daemon starts: the first
+ * ticks see no domain at all (found by the scenario fuzzer, UBSan). */
+START_TEST(test_no_domain_yet)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=late,memory=512m,maxmem=2g,start=5,"
+        "workload=steady:300m\" ]\n");
+    run_result r;
+
+    run(sc, mrx_policies[_i]->name, 0, 1, 20, &r);
+    ck_assert_uint_eq(r.ticks, 20);
+    ck_assert_uint_eq(r.violations, 0);
+    ck_assert_uint_eq(r.n, 1);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 static const char stuck_text[] =
     "host_memory = \"4g\"\n"
     "domains = [\n"
@@ -249,6 +267,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_fistpoint_caught);
     tcase_add_test(tc, test_proportional_moves_memory);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
+    tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
     tcase_add_test(tc, test_scenario_errors);
     tcase_add_test(tc, test_status_roundtrip);
     suite_add_tcase(s, tc);

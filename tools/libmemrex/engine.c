@@ -384,6 +384,8 @@ static void decide(mrx_engine *e, const mrx_params *ep)
     mrx_snapshot *s = &e->snap;
     unsigned i, j;
 
+    if (!s->n)
+        return;     /* no domain yet (the arrays may not exist either) */
     memcpy(e->pst0, e->pst, s->n * sizeof(*e->pst));
     e->policy->decide(s, ep, e->pst, e->want);
     for (i = 0; i < s->n; i++) {
