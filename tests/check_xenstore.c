@@ -610,11 +610,12 @@ START_TEST(target_write_and_memory_read)
     mrx_xsg *g = mrx_xsg_open(NULL);
     unsigned len = 0;
     uint64_t kb = 0;
+    bool lost = false;
     char *v;
 
     ck_assert_ptr_nonnull(h);
     ck_assert_ptr_nonnull(g);
-    ck_assert_int_eq(mrx_xsg_write_target(g, 31, 524288), 0);
+    ck_assert_int_eq(mrx_xs_write_target(h, 31, 524288, &lost), 0);
     v = xs_read(h, XBT_NULL, "/local/domain/31/memory/target", &len);
     ck_assert_ptr_nonnull(v);
     ck_assert_uint_eq(len, 6);

@@ -38,6 +38,13 @@ typedef struct xt_dom {
     uint64_t pending_ms;     /* when the oldest untold change was made */
 } xt_dom;
 
+/* What the target path did, logged at close. */
+typedef struct xt_counters {
+    uint64_t direct;         /* changes made by the direct path */
+    uint64_t via_libxl;      /* changes made through libxl */
+    uint64_t synced;         /* libxl told of direct changes afterwards */
+} xt_counters;
+
 struct mrx_xt {
     xentoollog_logger *lg;
     libxl_ctx *ctx;
@@ -50,7 +57,7 @@ struct mrx_xt {
     uint32_t sync_ms;
     xt_dom *dom;             /* sorted by domid */
     unsigned n;
-    mrx_xt_counters c;
+    xt_counters c;
 };
 
 mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg)
@@ -100,11 +107,6 @@ void mrx_xt_free(mrx_xt *t)
 void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms)
 {
     t->sync_ms = sync_ms;
-}
-
-void mrx_xt_counters_get(const mrx_xt *t, mrx_xt_counters *c)
-{
-    *c = t->c;
 }
 
 static int dom_cmp(const void *a, const void *b)

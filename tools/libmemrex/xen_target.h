@@ -22,18 +22,11 @@
 
 typedef struct mrx_xt mrx_xt;
 
-/* What the target path did, for tests and benchmarks. */
-typedef struct mrx_xt_counters {
-    uint64_t direct;         /* changes made by the direct path */
-    uint64_t via_libxl;      /* changes made through libxl */
-    uint64_t synced;         /* libxl told of direct changes afterwards */
-} mrx_xt_counters;
-
 /* Opens libxenctrl.  ctx and xsg stay the caller's.  NULL, logged, on
  * failure. */
 mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg);
-/* Tells libxl of every pending direct change, then closes.  NULL is
- * fine. */
+/* Tells libxl of every pending direct change, logs how many changes
+ * went which way, then closes.  NULL is fine. */
 void mrx_xt_free(mrx_xt *t);
 
 /* sync_ms > 0: the direct path, libxl told once per domain per sync_ms
@@ -52,7 +45,5 @@ int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms);
 /* Tells libxl (libxl_set_memory_target with the same value) of direct
  * changes pending for sync_ms or more, or of all of them. */
 void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all);
-
-void mrx_xt_counters_get(const mrx_xt *t, mrx_xt_counters *c);
 
 #endif /* XEN_TARGET_H */

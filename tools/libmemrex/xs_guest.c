@@ -770,19 +770,6 @@ int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
     return -n;
 }
 
-int mrx_xsg_write_target(mrx_xsg *g, uint32_t domid, uint64_t kb)
-{
-    bool lost = false;
-    int rc;
-
-    if (!g->xsh || g->broken)
-        return -ENOTCONN;
-    rc = mrx_xs_write_target(g->xsh, domid, kb, &lost);
-    if (lost)
-        g->broken = true;
-    return rc;
-}
-
 int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid)
 {
     char path[96];

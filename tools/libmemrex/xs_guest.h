@@ -81,10 +81,8 @@ int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
 int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
                         uint64_t max_kb, uint64_t *kb);
 /* Writes memory/target (KiB) of domid, the balloon driver's target, in
- * one XenStore write.  Returns 0 or -errno. */
-int mrx_xsg_write_target(mrx_xsg *g, uint32_t domid, uint64_t kb);
-/* The same on a handle of the caller's; *lost is set when the failure
- * means the connection is gone. */
+ * one XenStore write on h.  Returns 0 or -errno; *lost is set when the
+ * failure means the connection is gone. */
 int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
                         bool *lost);
 /* control/feature-balloon: 1 yes, 0 no or absent. */
