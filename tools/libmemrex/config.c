@@ -52,6 +52,8 @@ static const key_def keys[] = {
     { "stuck_after", K_SECS, P(stuck_after_ms), 1, 3600 },
     { "stuck_hold", K_SECS, P(stuck_hold_ms), 1, 86400 },
     { "stale_after", K_SECS, P(stale_after_ms), 1, 86400 },
+    { "distress_margin", K_SIZE, P(distress_margin_kb), 0, 0 },
+    { "distress_margin_pct", K_U32, P(distress_margin_pct), 0, 50 },
     { "free_filter_jump", K_SIZE, P(fmd_kb), 0, 0 },
     { "free_filter_samples", K_U32, P(filter_k), 1, MRX_FILTER_K },
     { "dry_run", K_BOOL, P(dry_run), 0, 1 },

@@ -31,6 +31,7 @@ struct mrx_engine {
     unsigned novr;
     uint64_t resv_kb, resv_deadline_ms;
     int resv_state;
+    uint64_t decided_ms;         /* when the policies last decided */
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -316,15 +317,22 @@ static void reserve_update(mrx_engine *e)
 }
 
 /* Squeezed's stuckness monitor: a domain away from its target that
- * makes no progress for stuck_after_ms is stuck for stuck_hold_ms. */
+ * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
+ * whatever happens meanwhile (the plan holds its target at what it has,
+ * which closes the gap: that is no sign it moves again).  Any move
+ * toward the target, however slow, is progress. */
 static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 {
     uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
     uint64_t gap = d->current_kb > d->target_kb ?
                    d->current_kb - d->target_kb : d->target_kb - d->current_kb;
-    uint64_t moved;
+    uint64_t was;
 
-    if (r->stuck && now >= r->stuck_until_ms) {
+    if (r->stuck && now < r->stuck_until_ms) {
+        d->stuck = true;
+        return;
+    }
+    if (r->stuck) {
         r->stuck = false;
         r->progress_ms = now;
         r->watch_current_kb = d->current_kb;
@@ -333,17 +341,15 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
         r->watch_target_kb = d->target_kb;
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
-        if (gap <= tol)
-            r->stuck = false;
     }
-    moved = d->current_kb > r->watch_current_kb ?
-            d->current_kb - r->watch_current_kb :
-            r->watch_current_kb - d->current_kb;
-    if (moved > tol) {
+    was = r->watch_current_kb > d->target_kb ?
+          r->watch_current_kb - d->target_kb :
+          d->target_kb - r->watch_current_kb;
+    if (gap < was) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
-    if (!r->stuck && gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
+    if (gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
         r->stuck = true;
         r->stuck_until_ms = now + e->p.stuck_hold_ms;
         e->cnt.stuck_events++;
@@ -352,6 +358,34 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
             d->domid, d->name, d->current_kb, d->target_kb);
     }
     d->stuck = r->stuck;
+}
+
+/*
+ * The working-set rule's numbers (docs/policies.md, "Distress"), for a
+ * managed domain with a valid report whose policy is not static:
+ *   margin = max(distress_margin, distress_margin_pct of MemTotal)
+ *   used   = offset + MemTotal - MemAvailable (allocation terms)
+ *   distress: MemAvailable below the margin, or swapping in.
+ */
+static void working_set(const mrx_params *p, const char *pname,
+                        const mrx_filter *f, mrx_dom *d)
+{
+    const mrx_guest_stats *g = &d->gs;
+    uint64_t m;
+
+    d->offset_kb = d->used_kb = d->margin_kb = 0;
+    d->distress = false;
+    if (!d->managed || !g->valid ||
+        !strcmp(pname, mrx_policy_static.name))
+        return;
+    m = MRX_MAX(p->distress_margin_kb,
+                g->total_kb / 100 * p->distress_margin_pct);
+    if (!m)
+        return;
+    d->offset_kb = f->offset_kb;
+    d->used_kb = f->offset_kb + g->total_kb - g->available_kb;
+    d->margin_kb = m;
+    d->distress = g->available_kb < m || f->swapping;
 }
 
 static int grow_arrays(mrx_engine *e, unsigned n)
@@ -386,6 +420,8 @@ static void decide(mrx_engine *e, const mrx_params *ep)
 
     if (!s->n)
         return;     /* no domain yet (the arrays may not exist either) */
+    memset(e->want, 0, s->n * sizeof(*e->want));
+    memset(e->want1, 0, s->n * sizeof(*e->want1));
     memcpy(e->pst0, e->pst, s->n * sizeof(*e->pst));
     e->policy->decide(s, ep, e->pst, e->want);
     for (i = 0; i < s->n; i++) {
@@ -410,6 +446,34 @@ static void decide(mrx_engine *e, const mrx_params *ep)
             e->want[j] = e->want1[j];
         }
     }
+}
+
+/* Between two decisions (a guest event woke the loop early): every
+ * target stays as it is, for the plan to change only where distress or
+ * the reserve demand it; each policy's memory stays as it was. */
+static void hold(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i;
+
+    for (i = 0; i < s->n; i++) {
+        const mrx_rec *r = rec_find(e, s->dom[i].domid);
+
+        e->want[i].target_kb = s->dom[i].target_kb;
+        e->want[i].cpu_cap = -1;
+        e->want[i].floor_kb = r ? r->policy_floor_kb : 0;
+        mrx_strlcpy(e->want[i].reason, "between decisions",
+                    sizeof(e->want[i].reason));
+    }
+}
+
+/* Whether this tick comes early, less than an interval (less a tenth
+ * for timer slack) after the policies last decided. */
+static bool early_tick(const mrx_engine *e)
+{
+    uint64_t now = e->snap.now_ms, gap = (uint64_t)e->p.interval_ms * 9 / 10;
+
+    return e->cnt.ticks && now >= e->decided_ms && now - e->decided_ms < gap;
 }
 
 /* Sets one target; a domain that died since the sample is not an error
@@ -545,6 +609,7 @@ int mrx_engine_tick(mrx_engine *e)
         track_stuck(e, r, d);
         /* a policy's memory means nothing to another one */
         pname = d->policy[0] ? d->policy : e->policy->name;
+        working_set(&e->p, pname, &r->flt, d);
         if (strcmp(r->pol, pname)) {
             memset(&r->pst, 0, sizeof(r->pst));
             mrx_strlcpy(r->pol, pname, sizeof(r->pol));
@@ -558,7 +623,12 @@ int mrx_engine_tick(mrx_engine *e)
     ep = e->p;
     if (e->resv_state >= 0)
         ep.host_reserve_kb += e->resv_kb;
-    decide(e, &ep);
+    if (early_tick(e)) {
+        hold(e);
+    } else {
+        decide(e, &ep);
+        e->decided_ms = s->now_ms;
+    }
     mrx_plan(s, &ep, e->want, e->out);
     if (mrx_plan_check(s, &ep, e->out, why, sizeof(why))) {
         e->cnt.invariant_violations++;
@@ -573,6 +643,7 @@ int mrx_engine_tick(mrx_engine *e)
             mrx_rec *r = rec_find(e, d->domid);
 
             r->pst = e->pst[i];
+            r->policy_floor_kb = e->want[i].floor_kb;
             if (!d->managed || o->target_kb == d->target_kb)
                 continue;
             if ((pass == 0) != (o->target_kb < d->target_kb))

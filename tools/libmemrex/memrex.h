@@ -71,6 +71,17 @@ typedef struct mrx_dom {
 
     /* From the engine: balloon does not follow its target. */
     bool stuck;
+    /* From the engine, for domains under the working-set rule (managed,
+     * a policy other than static, a valid report); 0 / false otherwise.
+     * offset_kb: memory the domain holds that the guest does not see
+     * (allocation - MemTotal, measured when the balloon is settled);
+     * used_kb: allocation the guest uses now, offset + MemTotal -
+     * MemAvailable; margin_kb: MemAvailable the guest must keep;
+     * distress: below the margin, or swapping in (docs/policies.md). */
+    uint64_t offset_kb;
+    uint64_t used_kb;
+    uint64_t margin_kb;
+    bool distress;
     /* Policy governing this domain ("" = the global one). */
     char policy[MRX_POLICY_LEN];
 } mrx_dom;
@@ -146,6 +157,7 @@ typedef struct mrx_cooperative_params {
 #define MRX_FIST_NO_SHRINK_FIRST  (1u << 0)
 #define MRX_FIST_NO_FLOOR         (1u << 1)
 #define MRX_FIST_NO_RESERVE       (1u << 2)
+#define MRX_FIST_NO_DISTRESS      (1u << 3)
 
 /* Default of mrx_params.libxl_sync_ms. */
 #define MRX_LIBXL_SYNC_MS       30000u
@@ -163,6 +175,8 @@ typedef struct mrx_params {
     uint32_t stuck_after_ms;     /* no progress this long: stuck */
     uint32_t stuck_hold_ms;      /* leave a stuck domain alone this long */
     uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
+    uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
+    uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
     uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
@@ -198,6 +212,7 @@ typedef struct mrx_pstate {
 typedef struct mrx_decision {
     uint64_t target_kb;
     int cpu_cap;                  /* -1: leave the cap alone */
+    uint64_t floor_kb;            /* the policy's own floor, 0 = none */
     char reason[MRX_REASON_LEN];
 } mrx_decision;
 
@@ -219,9 +234,14 @@ void mrx_policy_names(char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 /* Plan: desired targets -> safe targets.                              */
 
-/* Floor and ceiling the plan keeps a managed domain between. */
+/* Floor and ceiling the plan keeps a managed domain between.  The
+ * floor is the higher of the rule's min and the working-set floor
+ * (used_kb + 3/2 margin_kb), within the ceiling. */
 uint64_t mrx_dom_floor(const mrx_dom *d);
 uint64_t mrx_dom_ceiling(const mrx_dom *d);
+/* What a domain in distress is grown to: used_kb + 2 margin_kb, within
+ * its ceiling; 0 for a domain not in distress. */
+uint64_t mrx_dom_distress_goal(const mrx_dom *d);
 
 /* Turns the policy's wishes into targets that keep every invariant.
  * out[i] is the target for s->dom[i] (unmanaged: its target now). */

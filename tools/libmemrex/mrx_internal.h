@@ -111,7 +111,9 @@ typedef struct mrx_filter {
     unsigned nhist, pos;
     uint64_t last_free_kb;
     uint64_t last_swap_in;
-    bool pressure;
+    bool swapping;                   /* swapped in since the last report */
+    uint64_t offset_kb;              /* allocation - MemTotal */
+    bool offset_settled;             /* measured with the balloon still */
 } mrx_filter;
 
 /* Validates, bounds, de-stales and smooths d->gs in place. */
@@ -133,6 +135,7 @@ typedef struct mrx_rec {
     char last[MRX_REASON_LEN];   /* reason of the last change made */
     char pol[MRX_POLICY_LEN];    /* policy that owns pst */
     uint64_t first_target_kb;    /* target when first seen */
+    uint64_t policy_floor_kb;    /* the policy's floor at its last decision */
 } mrx_rec;
 
 /* Engine internals the status writer reads (engine.c). */
