@@ -286,6 +286,18 @@ START_TEST(test_adaptive_grow_small)
 }
 END_TEST
 
+START_TEST(test_adaptive_grow_memory_not_busy)
+{
+    /* load1 0.27 < 1.00, but MemAvailable 80000/1000000 = 8% < 10%: a
+     * guest waiting for memory grows whatever its load.  Margin
+     * (10-8)/10 = 20% < 50%: small step, 1048576 + 52428 = 1101004. */
+    adaptive_dom(40000, 80000, 27, 20, 10);
+    run("adaptive");
+    ck_assert_uint_eq(out[0].target_kb, 1101004);
+    ck_assert_str_eq(out[0].reason, "avail 8%<10%: +small");
+}
+END_TEST
+
 START_TEST(test_adaptive_grow_large_free)
 {
     /* free 3%: margin (10-3)/10 = 70% >= 50%: large step, 20% of
@@ -703,16 +715,40 @@ END_TEST
 
 START_TEST(test_selfballoon_floor_stops_shrink)
 {
-    /* 115 MiB = 117760 held, MemTotal the same (bias 0), max 512 MiB;
-     * goal = 10 MiB + 64 MiB = 75776;
+    /* First seen with MemTotal 512 MiB: u = 512 MiB, whatever MemTotal
+     * is later.  Then 115 MiB = 117760 held, MemTotal the same (bias
+     * 0), max 1 GiB; goal = 10 MiB + 64 MiB = 75776;
      * new = 117760 - (117760 - 75776) / 8 = 117760 - 5248 = 112512;
      * floor (u = 512 MiB, not < 512): 101376 + (524288 - 101376) / 32
-     * = 101376 + 13216 = 114592 > 112512: floor wins. */
-    mrx_dom *d = add(115 * MIB, 64 * MIB, 512 * MIB);
+     * = 101376 + 13216 = 114592 > 112512: floor wins, and the policy's
+     * own floor is max(goal, floor) + bias = 114592. */
+    mrx_dom *d = add(512 * MIB, 64 * MIB, 1 * GIB);
 
-    stats(d, 115 * MIB, 0, 0, 10 * MIB);
+    stats(d, 512 * MIB, 0, 0, 10 * MIB);
+    run("selfballoon");
+    d->current_kb = d->target_kb = 115 * MIB;
+    d->gs.total_kb = 115 * MIB;
     run("selfballoon");
     ck_assert_uint_eq(out[0].target_kb, 114592);
+    ck_assert_uint_eq(out[0].floor_kb, 114592);
+}
+END_TEST
+
+START_TEST(test_selfballoon_bias_is_offset)
+{
+    /* The engine's measured PV offset (60 MiB) is the bias, not what
+     * current - MemTotal says while the balloon moves (100 MiB):
+     * 300 MiB held, MemTotal 200 MiB, committed 100 MiB, target 300 MiB;
+     * cur = 307200 - 61440 = 245760; goal = 102400 + 65536 = 167936;
+     * new = 245760 - (245760 - 167936) / 8 = 245760 - 9728 = 236032;
+     * target = 236032 + 61440 = 297472. */
+    mrx_dom *d = add(300 * MIB, 64 * MIB, 1 * GIB);
+
+    stats(d, 200 * MIB, 0, 0, 100 * MIB);
+    d->offset_kb = 60 * MIB;
+    run("selfballoon");
+    ck_assert_uint_eq(out[0].target_kb, 297472);
+    ck_assert_uint_eq(out[0].floor_kb, 167936 + 61440);
 }
 END_TEST
 
@@ -723,6 +759,7 @@ static uint64_t floor_of(uint64_t u)
     mrx_dom *d;
 
     snap.n = 0;
+    memset(st, 0, sizeof(st));
     d = add(u, 0, u);
     stats(d, u, 0, 0, 0);
     par.selfballoon.downhysteresis = 1;
@@ -820,6 +857,24 @@ START_TEST(test_coop_abundant)
     ck_assert_int_eq(out[0].cpu_cap, -1);
     ck_assert_reason(0, "abundant: self-adjust");
     ck_assert_reason(1, "abundant: self-adjust");
+}
+END_TEST
+
+START_TEST(test_coop_mc_in_allocation)
+{
+    /* Committed_AS 100 MiB seen by a guest whose domain holds 60 MiB it
+     * does not see: MC = 102400 + 61440 = 163840 (160 MiB), not 100 MiB.
+     * Abundant; gap 300 MiB - 160 MiB = 143360, down 10%: 14336;
+     * 307200 - 14336 = 292864; the policy's floor is MC. */
+    mrx_dom *d = add(300 * MIB, 64 * MIB, 1 * GIB);
+
+    stats(d, 240 * MIB, 0, 0, 100 * MIB);
+    d->offset_kb = 60 * MIB;
+    snap.host_free_kb = 1 * GIB;
+    run("cooperative");
+    ck_assert_uint_eq(out[0].target_kb, 292864);
+    ck_assert_uint_eq(out[0].floor_kb, 163840);
+    ck_assert_reason(0, "MC 160M");
 }
 END_TEST
 
@@ -1083,6 +1138,7 @@ static Suite *policies_suite(void)
     tc = tcase_create("adaptive");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_adaptive_grow_small);
+    tcase_add_test(tc, test_adaptive_grow_memory_not_busy);
     tcase_add_test(tc, test_adaptive_grow_large_free);
     tcase_add_test(tc, test_adaptive_grow_large_load15);
     tcase_add_test(tc, test_adaptive_shrink_small);
@@ -1118,6 +1174,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_selfballoon_grow);
     tcase_add_test(tc, test_selfballoon_up_hysteresis);
     tcase_add_test(tc, test_selfballoon_floor_stops_shrink);
+    tcase_add_test(tc, test_selfballoon_bias_is_offset);
     tcase_add_test(tc, test_selfballoon_piecewise_floor);
     tcase_add_test(tc, test_selfballoon_tiny);
     tcase_add_test(tc, test_selfballoon_zero_hysteresis);
@@ -1127,6 +1184,7 @@ static Suite *policies_suite(void)
     tc = tcase_create("cooperative");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_coop_abundant);
+    tcase_add_test(tc, test_coop_mc_in_allocation);
     tcase_add_test(tc, test_coop_abundant_signed_sum);
     tcase_add_test(tc, test_coop_ratio_converges);
     tcase_add_test(tc, test_coop_scarce_price);

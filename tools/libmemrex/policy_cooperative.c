@@ -22,10 +22,15 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
     mrx_strlcpy(o->reason, why, sizeof(o->reason));
 }
 
-/* MC_i = min(max(L_i, C_i), H_i). */
+/* MC_i = min(max(L_i, C_i), H_i), with C_i counted in the domain's
+ * allocation (Committed_AS plus the PV offset: the paper's guests saw
+ * all they were given) and L_i the plan's floor (min and working set). */
 static uint64_t adjusted_commit(const mrx_dom *d)
 {
-    return mrx_clamp(d->gs.committed_kb, mrx_dom_floor(d), mrx_dom_ceiling(d));
+    uint64_t c = d->gs.committed_kb;
+
+    c = c > UINT64_MAX - d->offset_kb ? UINT64_MAX : c + d->offset_kb;
+    return mrx_clamp(c, mrx_dom_floor(d), mrx_dom_ceiling(d));
 }
 
 /* A_i = N_i - F_i, 0 when the guest reports more free than it holds. */
@@ -75,6 +80,7 @@ static void self_adjust(const mrx_dom *d, const mrx_cooperative_params *q,
     }
     o->target_kb = mrx_clamp(t, mrx_dom_floor(d), mrx_dom_ceiling(d));
     o->cpu_cap = -1;
+    o->floor_kb = mc;
     snprintf(o->reason, sizeof(o->reason),
              "abundant: self-adjust to MC %lluM",
              (unsigned long long)(mc / MRX_MIB));
