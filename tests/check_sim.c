@@ -167,6 +167,58 @@ START_TEST(test_fistpoint_distress_caught)
 }
 END_TEST
 
+/* Woken ten times an interval (as guest events do), the engine changes
+ * a domain's target at most once per interval but for distress and the
+ * reserve: the policies decide once per interval. */
+START_TEST(test_early_ticks_hold)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_policy *pol = mrx_policies[_i];
+    uint64_t last[64] = { 0 }, changes = 0, early = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "%s", pol->name);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 3000; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n && i < 64; i++) {
+            const mrx_dom *d = &s->dom[i];
+
+            if (!d->managed || t[i].target_kb == d->target_kb ||
+                strstr(t[i].reason, "distress") ||
+                strstr(t[i].reason, "reserve"))
+                continue;
+            changes++;
+            if (last[i] && s->now_ms - last[i] < 900)
+                early++;
+            last[i] = s->now_ms;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 100, -1), 0);
+    }
+    ck_assert_msg(early == 0, "%s: %" PRIu64 " of %" PRIu64 " changes "
+                  "came less than an interval after the last", pol->name,
+                  early, changes);
+    /* sla has no SLA on this host: only the plan moves its domains */
+    if (strcmp(pol->name, "static") && strcmp(pol->name, "sla"))
+        ck_assert_uint_gt(changes, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The proportional policy moves memory from the small idle-3 (768 MiB,
  * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
  * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
@@ -302,6 +354,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_fistpoint_caught);
     tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
+    tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
     tcase_add_test(tc, test_scenario_errors);
