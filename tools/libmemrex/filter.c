@@ -75,6 +75,11 @@ void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
         goto invalid;
     }
 
+    /* Seed 003's filter: a sample more than fmd above the mean of the
+     * last k is replaced by that mean.  The raw sample enters the
+     * window, so a jump that is a new level, not page reclaim's
+     * transient, comes through within k samples (with the substitute
+     * in the window the mean could never rise by more than fmd). */
     if (fresh) {
         uint64_t free_kb = g->free_kb;
 
@@ -88,7 +93,7 @@ void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
             if (free_kb > mean + p->fmd_kb)
                 free_kb = mean;
         }
-        f->hist[f->pos] = free_kb;
+        f->hist[f->pos] = g->free_kb;
         f->pos = (f->pos + 1) % k;
         if (f->nhist < k)
             f->nhist++;
