@@ -163,6 +163,32 @@ START_TEST(test_working_set_floor)
 }
 END_TEST
 
+/* Below the reserve with one donor stuck (its target already below what
+ * it holds, but its balloon does not move): that promise frees nothing,
+ * so the working donor is asked for the whole shortfall (32 MiB). */
+START_TEST(test_stuck_donor_frees_nothing)
+{
+    mrx_dom *d1 = add(1, 1024 * MIB, 128 * MIB, 2048 * MIB);
+
+    add(2, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    d1->target_kb = 512 * MIB;
+    d1->stuck = true;
+    snap.host_free_kb = 32 * MIB;
+    want[0].target_kb = 512 * MIB;
+    want[1].target_kb = 1024 * MIB;
+    plan_ok();
+    ck_assert_uint_le(out[1].target_kb, 992 * MIB);
+    /* and the check sees a plan that counts on the stuck one */
+    {
+        char why[160];
+
+        out[1].target_kb = 1024 * MIB;
+        ck_assert_int_eq(mrx_plan_check(&snap, &par, out, why, sizeof(why)),
+                         -1);
+    }
+}
+END_TEST
+
 /* The fistpoint takes the rule away; the check must see it. */
 START_TEST(test_distress_fistpoint_breaks_check)
 {
@@ -342,6 +368,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_shrink_before_grow);
     tcase_add_test(tc, test_fistpoint_breaks_check);
     tcase_add_test(tc, test_distress_first);
+    tcase_add_test(tc, test_stuck_donor_frees_nothing);
     tcase_add_test(tc, test_distress_short_reclaims);
     tcase_add_test(tc, test_working_set_floor);
     tcase_add_test(tc, test_distress_fistpoint_breaks_check);

@@ -125,8 +125,8 @@ int inv_broken(const mrx_snapshot *s, const mrx_params *p,
                 mgrow += tk - d->current_kb;
             else
                 pend += tk - d->current_kb;
-        } else if (d->managed) {
-            shrink += d->current_kb - tk;
+        } else if (d->managed && !d->stuck) {
+            shrink += d->current_kb - tk;   /* a stuck one frees nothing */
         }
         if (d->managed && d->stuck && tk > d->current_kb) {
             snprintf(why, len, "stuck %s (d%u) promised memory", d->name,

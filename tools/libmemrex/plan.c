@@ -244,7 +244,9 @@ void mrx_plan(const mrx_snapshot *s, const mrx_params *p,
         if (!d->managed)
             continue;
         if (out[i].target_kb < d->current_kb) {
-            freed += d->current_kb - out[i].target_kb;
+            /* a stuck balloon frees nothing, whatever its target says */
+            if (!d->stuck)
+                freed += d->current_kb - out[i].target_kb;
             continue;
         }
         tiers(d, p, out[i].target_kb, tier);
@@ -348,7 +350,7 @@ int mrx_plan_check(const mrx_snapshot *s, const mrx_params *p,
         if (t > d->current_kb) {
             grow += t - d->current_kb;
             mgrow += t - d->current_kb;
-        } else {
+        } else if (!d->stuck) {
             shrink += d->current_kb - t;
         }
         if (!d->stuck && !d->distress && t > low_bound(d))
