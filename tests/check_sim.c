@@ -280,6 +280,28 @@ START_TEST(test_stuck_balloons)
 }
 END_TEST
 
+/* A balloon that stops below its target while growing (a hidden
+ * ceiling) is stuck for the whole hold, not for the one tick until the
+ * plan's cap closes the gap: at most one event per stuck_after +
+ * stuck_hold (35 s), where the old monitor flipped 49 times in 120 s. */
+START_TEST(test_stuck_growing_holds)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\ndomains = [ \"name=ceil,memory=512m,"
+        "maxmem=2g,hidden_ceiling=600m,workload=ramp:100m:1500m:60\" ]\n");
+    const mrx_policy *pol = mrx_policies[_i];
+    run_result r;
+
+    run(sc, pol->name, 0, 1, 120, &r);
+    ck_assert_msg(r.violations == 0, "%s", r.first);
+    ck_assert_msg(r.cnt.stuck_events <= 120 / 35 + 1, "%s: %" PRIu64
+                  " stuck events in 120 s", pol->name, r.cnt.stuck_events);
+    if (strcmp(pol->name, "static"))
+        ck_assert_uint_gt(r.cnt.stuck_events, 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_scenario_errors)
 {
     mrx_scenario *sc = NULL;
@@ -356,6 +378,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_proportional_moves_memory);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
+    tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
     tcase_add_test(tc, test_scenario_errors);
     tcase_add_test(tc, test_status_roundtrip);
