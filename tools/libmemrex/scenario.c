@@ -9,11 +9,31 @@
  *   domains = [ "name=web,memory=1g,maxmem=2g,workload=ramp:256m:1500m:300",
  *               ... ]
  *
- * Domain keys: name, domid, memory, maxmem, swap, speed (balloon, per
- * second), balloon=ok|stuck|flaky, hidden_floor, hidden_ceiling,
- * workload, cache, load, rt, cpu, agent=yes|no, start, stop, and the
- * hardening ones: fault_report (percent of this guest's reports lost,
- * overriding fault_report_loss) and hostile=huge|flap|lie|flood.
+ * Domain keys: name, domid, memory, maxmem (both the allocation, as xl
+ * shows it: a PV guest's MemTotal is less, sim.c), swap (default 1g;
+ * 0: the OOM killer kills a workload that does not fit), speed
+ * (balloon, per second; default 256m), shrink_speed (when it shrinks;
+ * default: speed), balloon=ok|stuck|flaky, hidden_floor,
+ * hidden_ceiling, workload, workload_start (seconds after the domain
+ * starts; it holds nothing before), cache (file cache that speeds it
+ * up, dropped first when memory is short), load, rt, cpu,
+ * agent=yes|no, start, stop, and the hardening ones: fault_report
+ * (percent of this guest's reports lost, overriding fault_report_loss)
+ * and hostile=huge|flap|lie|flood.
+ *
+ * Workloads (anonymous memory; sizes with k/m/g, times in seconds):
+ *   steady:SIZE (or idle:SIZE)     SIZE always
+ *   ramp:FROM:TO:T                 FROM to TO over T, then TO
+ *   phases:SIZE@T/SIZE@T/...       each SIZE for its T, repeating
+ *   random:LOW:HIGH:T              a new draw in [LOW, HIGH] every T
+ *   mono:LOW:HIGH:T                LOW to HIGH and back over T, repeating
+ *   risefall:BASE:PEAK:STEP:PERIOD:HOLD:GUARD
+ *                                  BASE, STEP more every PERIOD up to
+ *                                  PEAK, HOLD there, STEP less every
+ *                                  PERIOD down to BASE; once.  GUARD > 0:
+ *                                  each rising step waits until
+ *                                  MemAvailable >= STEP + GUARD (the e2e
+ *                                  memhog); 0: allocates on time
  *
  * Fault injection (host keys; percentages are integers or quoted
  * decimals such as "0.5", of each chance; all 0 by default):
@@ -111,6 +131,8 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return mrx_parse_size_kb(v, 'm', &d->swap_kb);
     if (!strcmp(k, "speed"))
         return mrx_parse_size_kb(v, 'm', &d->speed_kbps);
+    if (!strcmp(k, "shrink_speed"))
+        return mrx_parse_size_kb(v, 'm', &d->shrink_kbps);
     if (!strcmp(k, "hidden_floor"))
         return mrx_parse_size_kb(v, 'm', &d->hidden_floor_kb);
     if (!strcmp(k, "hidden_ceiling"))
@@ -133,12 +155,15 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
     }
     if (!strcmp(k, "agent"))
         return parse_bool(v, &d->agent);
-    if (!strcmp(k, "start") || !strcmp(k, "stop")) {
+    if (!strcmp(k, "start") || !strcmp(k, "stop") ||
+        !strcmp(k, "workload_start")) {
         rc = parse_uint(v, 4000000UL, &u);
         if (!strcmp(k, "start"))
             d->start_ms = (uint32_t)(u * 1000);
-        else
+        else if (!strcmp(k, "stop"))
             d->stop_ms = (uint32_t)(u * 1000);
+        else
+            d->wl_start_ms = (uint32_t)(u * 1000);
         return rc;
     }
     if (!strcmp(k, "balloon")) {
