@@ -106,6 +106,10 @@ typedef struct mrx_simdom_spec {
     enum { MRX_BALLOON_OK, MRX_BALLOON_STUCK, MRX_BALLOON_FLAKY } balloon;
     mrx_workload wl;
     uint64_t cache_kb;           /* file cache that speeds it up */
+    uint64_t kernel_kb;          /* in MemTotal, never free nor reclaimed,
+                                  * not in Committed_AS (slab, tmpfs) */
+    uint64_t kernel_jitter_kb;   /* ... varies within +- this */
+    uint64_t commit_kb;          /* Committed_AS beyond the workload */
     uint32_t load;               /* runnable tasks x100 when not starved */
     uint32_t rt_ms;              /* SLA: base response time, 0 = none */
     uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */

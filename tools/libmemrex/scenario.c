@@ -16,7 +16,12 @@
  * default: speed), balloon=ok|stuck|flaky, hidden_floor,
  * hidden_ceiling, workload, workload_start (seconds after the domain
  * starts; it holds nothing before), cache (file cache that speeds it
- * up, dropped first when memory is short), load, rt, cpu,
+ * up, dropped first when memory is short), kernel_used (memory of the
+ * guest's kernel and tmpfs in MemTotal: never free, never reclaimed,
+ * not in Committed_AS; default 0), kernel_jitter (kernel_used varies
+ * uniformly within +- this, drawn again every second; default 0; not
+ * more than kernel_used), commit_extra (Committed_AS beyond
+ * the workload; default 40m), load, rt, cpu,
  * agent=yes|no, start, stop, and the hardening ones: fault_report
  * (percent of this guest's reports lost, overriding fault_report_loss)
  * and hostile=huge|flap|lie|flood.
@@ -139,6 +144,12 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return mrx_parse_size_kb(v, 'm', &d->hidden_ceiling_kb);
     if (!strcmp(k, "cache"))
         return mrx_parse_size_kb(v, 'm', &d->cache_kb);
+    if (!strcmp(k, "kernel_used"))
+        return mrx_parse_size_kb(v, 'm', &d->kernel_kb);
+    if (!strcmp(k, "kernel_jitter"))
+        return mrx_parse_size_kb(v, 'm', &d->kernel_jitter_kb);
+    if (!strcmp(k, "commit_extra"))
+        return mrx_parse_size_kb(v, 'm', &d->commit_kb);
     if (!strcmp(k, "workload"))
         return mrx_workload_parse(v, &d->wl);
     if (!strcmp(k, "load"))
@@ -240,6 +251,7 @@ static int parse_domain(const char *item, mrx_simdom_spec *d,
     d->domid = -1;
     d->swap_kb = 1 * MRX_GIB;
     d->speed_kbps = 256 * MRX_MIB;
+    d->commit_kb = 40 * MRX_MIB;
     d->agent = true;
     d->load = 10;
     d->wl.kind = MRX_WL_STEADY;
@@ -280,6 +292,11 @@ static int parse_domain(const char *item, mrx_simdom_spec *d,
     }
     if (!d->maxmem_kb)
         d->maxmem_kb = d->memory_kb;
+    if (d->kernel_jitter_kb > d->kernel_kb) {
+        fprintf(report, "%s: domains[%d]: kernel_jitter above kernel_used\n",
+                what, idx);
+        return EINVAL;
+    }
     if (d->maxmem_kb < d->memory_kb) {
         fprintf(report, "%s: domains[%d]: maxmem below memory\n", what, idx);
         return EINVAL;

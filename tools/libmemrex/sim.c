@@ -22,7 +22,6 @@
 
 #define STEP_MS        100           /* physics step (squeezed: 0.1 s) */
 #define XEN_OWN_KB     (64 * MRX_MIB)/* the hypervisor's own memory */
-#define BASE_COMMIT_KB (40 * MRX_MIB)/* Committed_AS beyond the workload */
 #define FAULT_RATE     20000.0       /* pages/s a busy guest touches */
 
 /*
@@ -39,6 +38,9 @@
 /* An OOM-killed workload is started again this long after the kill
  * (a supervisor restarting its service). */
 #define OOM_RESTART_MS     10000
+
+/* How often a jittering kernel_used is drawn again. */
+#define KERNEL_JITTER_MS   1000
 
 /* A rising step of a risefall that does not wait counts as served when
  * MemAvailable is again STEP + this (the guard of the e2e memhog). */
@@ -57,6 +59,8 @@ typedef struct sim_dom {
     uint64_t wl_t0_ms;           /* when it (re)starts */
     uint64_t anon;               /* demand now */
     uint64_t avail_kb;           /* the guest's MemAvailable now */
+    uint64_t kernel_kb;          /* its kernel_used now */
+    uint64_t kernel_ms;          /* when that is drawn again */
     uint64_t swap_used;
     double pswpin, pswpout, majflt;
     double load1, load5, load15;
@@ -238,7 +242,8 @@ static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
         left = sp->swap_kb - d->swap_used;
         keep = d->anon > d->swap_used ? d->anon - d->swap_used : 0;
         keep -= MRX_MIN(keep, left);
-        keep = (keep + 4 * MRX_MIB) * 64 / 63;
+        /* total >= total / 64 + 4 MiB + kernel_used + keep (kernel_min) */
+        keep = (keep + d->kernel_kb + 4 * MRX_MIB) * 64 / 63;
         lim = MRX_MAX(sp->hidden_floor_kb, d->offset_kb + keep);
         if (d->current <= lim)
             return;
@@ -370,9 +375,16 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
     size_t i;
 
     workload_step(s, d);
+    if (sp->kernel_jitter_kb && s->now_ms >= d->kernel_ms) {
+        d->kernel_kb = sp->kernel_kb - sp->kernel_jitter_kb +
+                       mrx_rng_next(&d->rng) %
+                       (2 * sp->kernel_jitter_kb + 1);
+        d->kernel_ms = s->now_ms + KERNEL_JITTER_MS;
+    }
     total = guest_total(d, d->current);
     minfree = kernel_min(total);
-    room = total > minfree ? total - minfree : 0;
+    room = total > minfree + d->kernel_kb ?
+           total - minfree - d->kernel_kb : 0;
     resident = MRX_MIN(d->anon, room);
     deficit = d->anon - resident;
     if (deficit > sp->swap_kb) {
@@ -388,8 +400,10 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         d->pswpout += (double)(deficit - d->swap_used) / 4;
     d->swap_used = deficit;
     cache = MRX_MIN(sp->cache_kb + 16 * MRX_MIB, room - resident);
+    /* MemAvailable: free beyond the kernel's minimum, and the cache
+     * but the part of it in use */
     fr = room - resident - cache + minfree;
-    d->avail_kb = fr + cache * 9 / 10;
+    d->avail_kb = room - resident - cache / 10;
     if (d->avail_kb < MRX_SIM_LOW_AVAIL_KB)
         d->st.low_avail_ms += dt;
     if (d->npend && d->avail_kb >= sp->wl.step_kb + LAG_GUARD_KB) {
@@ -436,7 +450,7 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         g->cached_kb = cache;
         g->available_kb = d->avail_kb;
         d->st.min_avail_kb = MRX_MIN(d->st.min_avail_kb, g->available_kb);
-        g->committed_kb = d->anon + BASE_COMMIT_KB;
+        g->committed_kb = d->anon + sp->commit_kb;
         g->swap_total_kb = sp->swap_kb;
         g->swap_free_kb = sp->swap_kb - d->swap_used;
         g->load1 = (uint32_t)(d->load1 * 100 + 0.5);
@@ -725,6 +739,7 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
         d->offset_kb = PV_OFFSET_KB +
                        d->sp->maxmem_kb * PV_OFFSET_PERMYRIAD / 10000;
         d->st.min_avail_kb = UINT64_MAX;
+        d->kernel_kb = d->sp->kernel_kb;
         if (!d->sp->start_ms)
             dom_start(s, d);
     }
