@@ -290,7 +290,8 @@ typedef struct mrx_sim_totals {
     double static_kb_ms;     /* the same at the initial allocation */
     double pressure_ms;      /* domain-ms with demand above memory */
     uint64_t pressure_events;/* times a domain came under pressure */
-    uint64_t oom_events;     /* demand above memory + swap */
+    uint64_t oom_events;     /* demand above memory + swap (each one
+                              * ends in an OOM kill) */
     uint64_t pages_swapped_in;
     uint64_t target_changes;
     double slowdown_ms;      /* work time lost to swapping, summed */
