@@ -319,6 +319,15 @@ START_TEST(test_scenario_errors)
                                         "workload=ramp:1g\" ]\n", "t4", f,
                                         &sc), 0);
     ck_assert_int_ne(mrx_scenario_parse("domains = = 3\n", "t5", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "workload=risefall:8m:4m:1m:1:1:0"
+                                        "\" ]\n", "t6", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "workload=risefall:8m:40m:0:1:1:0"
+                                        "\" ]\n", "t7", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "kernel_used=4m,kernel_jitter=8m"
+                                        "\" ]\n", "t8", f, &sc), 0);
     ck_assert_ptr_null(sc);
     rewind(f);
     ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
@@ -362,6 +371,154 @@ START_TEST(test_status_roundtrip)
 }
 END_TEST
 
+/* Steps the simulated host alone (no engine) for secs seconds. */
+static void sim_run(mrx_backend *b, unsigned secs)
+{
+    unsigned i;
+
+    for (i = 0; i < secs; i++)
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+}
+
+static const mrx_dom *sample_one(mrx_backend *b, mrx_snapshot *snap,
+                                 unsigned i)
+{
+    mrx_snapshot_clear(snap);
+    ck_assert_int_eq(b->ops->sample(b, snap), 0);
+    ck_assert_uint_gt(snap->n, i);
+    return &snap->dom[i];
+}
+
+/* A PV guest's MemTotal is its allocation less 45416 KiB + 2.25% of
+ * maxmem, whatever the allocation; the balloon of a swapless guest
+ * stops where only memory in use is left. */
+START_TEST(test_pv_offset)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=pv,memory=256m,maxmem=768m,swap=0,"
+        "workload=steady:100m\",\n"
+        "  \"name=pv2,memory=512m,maxmem=512m,workload=steady:50m\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    const mrx_dom *d;
+
+    mrx_snapshot_init(&snap);
+    sim_run(b, 2);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 256 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, 256 * 1024 - 63110);
+    ck_assert_uint_le(d->gs.available_kb, d->gs.total_kb - 100 * 1024);
+    d = sample_one(b, &snap, 1);
+    ck_assert_uint_eq(d->gs.total_kb, 512 * 1024 - 57212);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[0].domid, 128 * 1024),
+                     0);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[1].domid, 128 * 1024),
+                     0);
+    sim_run(b, 10);
+    d = sample_one(b, &snap, 0);
+    /* 100 MiB in use, no swap: the balloon stops above offset + it */
+    ck_assert_uint_gt(d->current_kb, 63110 + 100 * 1024);
+    ck_assert_uint_lt(d->current_kb, 256 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, d->current_kb - 63110);
+    d = sample_one(b, &snap, 1);
+    ck_assert_uint_eq(d->current_kb, 128 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, 128 * 1024 - 57212);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A swapless guest's workload that does not fit is OOM-killed, holds
+ * nothing for 10 s, and starts again; one with swap swaps instead. */
+START_TEST(test_oom_kill)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=nosw,memory=256m,maxmem=768m,swap=0,"
+        "workload=steady:200m\",\n"
+        "  \"name=sw,memory=256m,maxmem=768m,swap=512m,"
+        "workload=steady:200m\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_sim_dom_stats st;
+    mrx_sim_totals t;
+
+    sim_run(b, 60);
+    mrx_sim_totals_get(b, &t);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "nosw", &st), 0);
+    /* killed at 0 s, 10 s, ... 60 s */
+    ck_assert_uint_eq(st.oom_kills, 7);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "sw", &st), 0);
+    ck_assert_uint_eq(st.oom_kills, 0);
+    ck_assert_uint_eq(t.oom_kills, 7);
+    ck_assert_uint_gt(t.pages_swapped_in, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "nope", &st), ENOENT);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* risefall: a waiting hog in a guest too small waits (no kill, steps
+ * unserved); one that does not wait is killed; with room both are
+ * served at once. */
+START_TEST(test_risefall)
+{
+    static const char *const text[] = {
+        "host_memory = \"4g\"\nduration = 120\n"
+        "domains = [ \"name=w,memory=256m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:24m,workload_start=5\",\n"
+        "  \"name=n,memory=256m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:0,workload_start=5\" ]\n",
+        "host_memory = \"4g\"\nduration = 120\n"
+        "domains = [ \"name=w,memory=768m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:24m\",\n"
+        "  \"name=n,memory=768m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:0\" ]\n",
+    };
+    mrx_sim_lag w, n, all;
+    mrx_sim_dom_stats st;
+    mrx_scenario *sc;
+    mrx_backend *b;
+
+    sc = load_text(text[0]);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 120);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "w", &w), 0);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "n", &n), 0);
+    ck_assert_uint_eq(w.steps, 20);
+    /* MemTotal 194 MiB: it waits once about 44 MiB are not left */
+    ck_assert_uint_gt(w.served, 3);
+    ck_assert_uint_lt(w.served, 10);
+    ck_assert_uint_eq(w.unserved, 20 - w.served);
+    ck_assert_uint_eq(w.max_ms, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &st), 0);
+    ck_assert_uint_eq(st.oom_kills, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "n", &st), 0);
+    ck_assert_uint_gt(st.oom_kills, 0);
+    ck_assert_uint_gt(n.steps, 20);
+    ck_assert_uint_gt(n.unserved, 0);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+
+    sc = load_text(text[1]);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 120);
+    ck_assert_int_eq(mrx_sim_lag_get(b, NULL, &all), 0);
+    ck_assert_uint_eq(all.steps, 40);
+    ck_assert_uint_eq(all.served, 40);
+    ck_assert_uint_eq(all.unserved, 0);
+    ck_assert_uint_eq(all.p95_ms, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &st), 0);
+    /* 408 MiB of 706 MiB MemTotal at the peak */
+    ck_assert_uint_lt(st.min_avail_kb, 300 * 1024);
+    ck_assert_uint_gt(st.min_avail_kb, 200 * 1024);
+    ck_assert_uint_eq(st.low_avail_ms, 0);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -382,6 +539,9 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
     tcase_add_test(tc, test_scenario_errors);
     tcase_add_test(tc, test_status_roundtrip);
+    tcase_add_test(tc, test_pv_offset);
+    tcase_add_test(tc, test_oom_kill);
+    tcase_add_test(tc, test_risefall);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,3 +20,16 @@ TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 include tests/policies.mk
 include tests/xenstore.mk
 include tests/hardening.mk
+
+# Real PV guests in the simulated host (tests/check_realguest.c): built
+# with the other suites, run on its own with `make check-realguest`; it
+# fails until the policies serve such guests, then joins TESTS.
+check_PROGRAMS += tests/check_realguest
+tests_check_realguest_SOURCES = tests/check_realguest.c tests/invariants.c \
+	tests/invariants.h
+tests_check_realguest_CFLAGS = $(TEST_CFLAGS)
+tests_check_realguest_LDADD = $(TEST_LIBS)
+check-realguest: tests/check_realguest$(EXEEXT)
+	top_srcdir=$(abs_top_srcdir) CK_VERBOSITY=normal \
+		$(abs_top_builddir)/tests/check_realguest
+.PHONY: check-realguest

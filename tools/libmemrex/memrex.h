@@ -310,13 +310,48 @@ typedef struct mrx_sim_totals {
     double static_kb_ms;     /* the same at the initial allocation */
     double pressure_ms;      /* domain-ms with demand above memory */
     uint64_t pressure_events;/* times a domain came under pressure */
-    uint64_t oom_events;     /* demand above memory + swap */
+    uint64_t oom_events;     /* demand above memory + swap (each one
+                              * ends in an OOM kill) */
     uint64_t pages_swapped_in;
     uint64_t target_changes;
     double slowdown_ms;      /* work time lost to swapping, summed */
+    uint64_t oom_kills;      /* workloads the guests' OOM killer killed */
 } mrx_sim_totals;
 
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t);
+
+/* MemAvailable below this counts as low (mrx_sim_dom_stats). */
+#define MRX_SIM_LOW_AVAIL_KB    (64 * 1024)
+
+/*
+ * Growth lag of risefall workloads, as the end-to-end test measures it:
+ * a rising step is needed when it is due and given when MemAvailable
+ * is at least STEP + GUARD (a waiting workload then takes it; one that
+ * does not wait allocated at once, and is given when the guest has
+ * STEP + 24 MiB available again).  steps counts the rising steps of
+ * every cycle begun (a cycle begins again after an OOM kill); unserved
+ * = steps - served, counted now.  Lags are over the steps served.
+ */
+typedef struct mrx_sim_lag {
+    uint64_t steps, served, unserved;
+    uint64_t p50_ms, p95_ms, max_ms;
+} mrx_sim_lag;
+
+/* What one simulated domain went through. */
+typedef struct mrx_sim_dom_stats {
+    uint64_t min_avail_kb;   /* lowest MemAvailable its agent reported
+                              * (UINT64_MAX: none) */
+    uint64_t low_avail_ms;   /* time below MRX_SIM_LOW_AVAIL_KB */
+    uint64_t oom_kills;
+} mrx_sim_dom_stats;
+
+/* Lag of the domain called name, or of every domain (name NULL).
+ * Returns 0, ENOENT for no such domain, ENOMEM. */
+int mrx_sim_lag_get(const mrx_backend *b, const char *name,
+                    mrx_sim_lag *lag);
+/* Returns 0, or ENOENT for no domain called name. */
+int mrx_sim_dom_stats_get(const mrx_backend *b, const char *name,
+                          mrx_sim_dom_stats *st);
 /* Deterministic digest of the simulated state, for determinism tests. */
 uint64_t mrx_sim_digest(const mrx_backend *b);
 

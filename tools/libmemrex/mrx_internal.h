@@ -54,6 +54,7 @@ typedef enum {
     MRX_WL_PHASES,      /* phase[0..n) repeating */
     MRX_WL_RANDOM,      /* seed 003 random: r in [a, b] every period */
     MRX_WL_MONO,        /* seed 003 mono: a -> b -> a over period */
+    MRX_WL_RISEFALL,    /* a -> b by step, hold, b -> a by step; once */
 } mrx_wl_kind;
 
 #define MRX_WL_PHASES_MAX 16
@@ -65,15 +66,33 @@ typedef struct mrx_workload {
     unsigned nphase;
     uint64_t phase_kb[MRX_WL_PHASES_MAX];
     uint32_t phase_ms[MRX_WL_PHASES_MAX];
+    uint64_t step_kb, guard_kb;  /* risefall: step; 0 = does not wait */
+    uint32_t hold_ms;            /* risefall: time held at the peak */
 } mrx_workload;
 
+/* What a workload remembers between calls; zeroed at its (re)start. */
+typedef struct mrx_wl_state {
+    uint64_t held_kb, next_ms;   /* random: the draw held, next draw */
+    bool begun;                  /* risefall: */
+    unsigned phase;              /*   rising, holding, falling, done */
+    uint64_t level_kb;           /*   memory it holds */
+    uint64_t due_ms;             /*   when its next step is due */
+    bool stepped;                /* out: a rising step taken this call, */
+    uint64_t stepped_due_ms;     /*   which was due then */
+} mrx_wl_state;
+
 /* Parses "steady:700m", "ramp:256m:1500m:300", "phases:300m@60/1g@120",
- * "random:200m:900m:30", "mono:200m:900m:120" (times in seconds). */
+ * "random:200m:900m:30", "mono:200m:900m:120",
+ * "risefall:32m:432m:20m:2:20:24m" (times in seconds). */
 int mrx_workload_parse(const char *spec, mrx_workload *w);
-/* Anonymous memory wanted at time t; rng is the domain's generator. */
+/* Anonymous memory wanted at time t of the workload (ms since it
+ * started); avail_kb is the guest's MemAvailable now, which a waiting
+ * risefall watches; rng is the domain's generator. */
 uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
-                             uint64_t *rng, uint64_t *held_kb,
-                             uint64_t *next_ms);
+                             uint64_t avail_kb, uint64_t *rng,
+                             mrx_wl_state *st);
+/* Rising steps one cycle of w takes (0 for kinds other than risefall). */
+uint64_t mrx_workload_rise_steps(const mrx_workload *w);
 uint64_t mrx_rng_next(uint64_t *state);
 
 /* One domain of a scenario. */
@@ -82,15 +101,21 @@ typedef struct mrx_simdom_spec {
     int domid;                   /* -1: allocate */
     uint64_t memory_kb, maxmem_kb, swap_kb;
     uint64_t speed_kbps;         /* balloon speed, KiB per second */
+    uint64_t shrink_kbps;        /* ... when it shrinks (0: speed_kbps) */
     uint64_t hidden_floor_kb, hidden_ceiling_kb;
     enum { MRX_BALLOON_OK, MRX_BALLOON_STUCK, MRX_BALLOON_FLAKY } balloon;
     mrx_workload wl;
     uint64_t cache_kb;           /* file cache that speeds it up */
+    uint64_t kernel_kb;          /* in MemTotal, never free nor reclaimed,
+                                  * not in Committed_AS (slab, tmpfs) */
+    uint64_t kernel_jitter_kb;   /* ... varies within +- this */
+    uint64_t commit_kb;          /* Committed_AS beyond the workload */
     uint32_t load;               /* runnable tasks x100 when not starved */
     uint32_t rt_ms;              /* SLA: base response time, 0 = none */
     uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */
     bool agent;
     uint32_t start_ms, stop_ms;  /* appears / is destroyed (0: never) */
+    uint32_t wl_start_ms;        /* workload starts this long after it */
 } mrx_simdom_spec;
 
 struct mrx_scenario {

@@ -9,11 +9,36 @@
  *   domains = [ "name=web,memory=1g,maxmem=2g,workload=ramp:256m:1500m:300",
  *               ... ]
  *
- * Domain keys: name, domid, memory, maxmem, swap, speed (balloon, per
- * second), balloon=ok|stuck|flaky, hidden_floor, hidden_ceiling,
- * workload, cache, load, rt, cpu, agent=yes|no, start, stop, and the
- * hardening ones: fault_report (percent of this guest's reports lost,
- * overriding fault_report_loss) and hostile=huge|flap|lie|flood.
+ * Domain keys: name, domid, memory, maxmem (both the allocation, as xl
+ * shows it: a PV guest's MemTotal is less, sim.c), swap (default 1g;
+ * 0: the OOM killer kills a workload that does not fit), speed
+ * (balloon, per second; default 256m), shrink_speed (when it shrinks;
+ * default: speed), balloon=ok|stuck|flaky, hidden_floor,
+ * hidden_ceiling, workload, workload_start (seconds after the domain
+ * starts; it holds nothing before), cache (file cache that speeds it
+ * up, dropped first when memory is short), kernel_used (memory of the
+ * guest's kernel and tmpfs in MemTotal: never free, never reclaimed,
+ * not in Committed_AS; default 0), kernel_jitter (kernel_used varies
+ * uniformly within +- this, drawn again every second; default 0; not
+ * more than kernel_used), commit_extra (Committed_AS beyond
+ * the workload; default 40m), load, rt, cpu,
+ * agent=yes|no, start, stop, and the hardening ones: fault_report
+ * (percent of this guest's reports lost, overriding fault_report_loss)
+ * and hostile=huge|flap|lie|flood.
+ *
+ * Workloads (anonymous memory; sizes with k/m/g, times in seconds):
+ *   steady:SIZE (or idle:SIZE)     SIZE always
+ *   ramp:FROM:TO:T                 FROM to TO over T, then TO
+ *   phases:SIZE@T/SIZE@T/...       each SIZE for its T, repeating
+ *   random:LOW:HIGH:T              a new draw in [LOW, HIGH] every T
+ *   mono:LOW:HIGH:T                LOW to HIGH and back over T, repeating
+ *   risefall:BASE:PEAK:STEP:PERIOD:HOLD:GUARD
+ *                                  BASE, STEP more every PERIOD up to
+ *                                  PEAK, HOLD there, STEP less every
+ *                                  PERIOD down to BASE; once.  GUARD > 0:
+ *                                  each rising step waits until
+ *                                  MemAvailable >= STEP + GUARD (the e2e
+ *                                  memhog); 0: allocates on time
  *
  * Fault injection (host keys; percentages are integers or quoted
  * decimals such as "0.5", of each chance; all 0 by default):
@@ -111,12 +136,20 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return mrx_parse_size_kb(v, 'm', &d->swap_kb);
     if (!strcmp(k, "speed"))
         return mrx_parse_size_kb(v, 'm', &d->speed_kbps);
+    if (!strcmp(k, "shrink_speed"))
+        return mrx_parse_size_kb(v, 'm', &d->shrink_kbps);
     if (!strcmp(k, "hidden_floor"))
         return mrx_parse_size_kb(v, 'm', &d->hidden_floor_kb);
     if (!strcmp(k, "hidden_ceiling"))
         return mrx_parse_size_kb(v, 'm', &d->hidden_ceiling_kb);
     if (!strcmp(k, "cache"))
         return mrx_parse_size_kb(v, 'm', &d->cache_kb);
+    if (!strcmp(k, "kernel_used"))
+        return mrx_parse_size_kb(v, 'm', &d->kernel_kb);
+    if (!strcmp(k, "kernel_jitter"))
+        return mrx_parse_size_kb(v, 'm', &d->kernel_jitter_kb);
+    if (!strcmp(k, "commit_extra"))
+        return mrx_parse_size_kb(v, 'm', &d->commit_kb);
     if (!strcmp(k, "workload"))
         return mrx_workload_parse(v, &d->wl);
     if (!strcmp(k, "load"))
@@ -133,12 +166,15 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
     }
     if (!strcmp(k, "agent"))
         return parse_bool(v, &d->agent);
-    if (!strcmp(k, "start") || !strcmp(k, "stop")) {
+    if (!strcmp(k, "start") || !strcmp(k, "stop") ||
+        !strcmp(k, "workload_start")) {
         rc = parse_uint(v, 4000000UL, &u);
         if (!strcmp(k, "start"))
             d->start_ms = (uint32_t)(u * 1000);
-        else
+        else if (!strcmp(k, "stop"))
             d->stop_ms = (uint32_t)(u * 1000);
+        else
+            d->wl_start_ms = (uint32_t)(u * 1000);
         return rc;
     }
     if (!strcmp(k, "balloon")) {
@@ -215,6 +251,7 @@ static int parse_domain(const char *item, mrx_simdom_spec *d,
     d->domid = -1;
     d->swap_kb = 1 * MRX_GIB;
     d->speed_kbps = 256 * MRX_MIB;
+    d->commit_kb = 40 * MRX_MIB;
     d->agent = true;
     d->load = 10;
     d->wl.kind = MRX_WL_STEADY;
@@ -255,6 +292,11 @@ static int parse_domain(const char *item, mrx_simdom_spec *d,
     }
     if (!d->maxmem_kb)
         d->maxmem_kb = d->memory_kb;
+    if (d->kernel_jitter_kb > d->kernel_kb) {
+        fprintf(report, "%s: domains[%d]: kernel_jitter above kernel_used\n",
+                what, idx);
+        return EINVAL;
+    }
     if (d->maxmem_kb < d->memory_kb) {
         fprintf(report, "%s: domains[%d]: maxmem below memory\n", what, idx);
         return EINVAL;

@@ -22,9 +22,29 @@
 
 #define STEP_MS        100           /* physics step (squeezed: 0.1 s) */
 #define XEN_OWN_KB     (64 * MRX_MIB)/* the hypervisor's own memory */
-#define KERNEL_KB      (8 * MRX_MIB) /* kernel text: not in MemTotal */
-#define BASE_COMMIT_KB (40 * MRX_MIB)/* Committed_AS beyond the workload */
 #define FAULT_RATE     20000.0       /* pages/s a busy guest touches */
+
+/*
+ * What a PV guest does not see of its allocation (MemTotal = allocation
+ * - offset): constant in the allocation, growing with maxmem (the
+ * struct pages of the memory it could be given).  Measured on Debian's
+ * 6.1 guest kernel under Xen 4.17: maxmem 512 MiB -> 57208 KiB at 128,
+ * 256 and 450 MiB allocated; maxmem 768 MiB -> 63104 KiB at 128 MiB.
+ * Fit: 45416 KiB + 2.25% of maxmem.
+ */
+#define PV_OFFSET_KB       45416
+#define PV_OFFSET_PERMYRIAD 225      /* of maxmem, in 1/10000 */
+
+/* An OOM-killed workload is started again this long after the kill
+ * (a supervisor restarting its service). */
+#define OOM_RESTART_MS     10000
+
+/* How often a jittering kernel_used is drawn again. */
+#define KERNEL_JITTER_MS   1000
+
+/* A rising step of a risefall that does not wait counts as served when
+ * MemAvailable is again STEP + this (the guard of the e2e memhog). */
+#define LAG_GUARD_KB       (24 * MRX_MIB)
 
 typedef struct sim_dom {
     const mrx_simdom_spec *sp;
@@ -33,8 +53,14 @@ typedef struct sim_dom {
     uint64_t current, target;
     int cpu_cap;
     uint64_t rng;
-    uint64_t held_kb, next_ms;   /* random workload state */
+    uint64_t offset_kb;          /* allocation the guest does not see */
+    mrx_wl_state ws;             /* the workload's own state */
+    bool wl_running;             /* started, and not killed since */
+    uint64_t wl_t0_ms;           /* when it (re)starts */
     uint64_t anon;               /* demand now */
+    uint64_t avail_kb;           /* the guest's MemAvailable now */
+    uint64_t kernel_kb;          /* its kernel_used now */
+    uint64_t kernel_ms;          /* when that is drawn again */
     uint64_t swap_used;
     double pswpin, pswpout, majflt;
     double load1, load5, load15;
@@ -49,6 +75,13 @@ typedef struct sim_dom {
     uint64_t start_ms;           /* when it was last built */
     uint64_t rebuild_ms;         /* destroyed: built again then (0: never) */
     uint64_t hostile_ctr;        /* a hostile agent's made-up counters */
+    /* growth lag of a risefall: */
+    uint64_t lag_steps;          /* rising steps of the cycles begun */
+    uint32_t *lag_ms;            /* lag of each step served */
+    size_t nlag, caplag;
+    uint64_t *pend_ms;           /* non-waiting: need times not served */
+    size_t npend, cappend;
+    mrx_sim_dom_stats st;
 } sim_dom;
 
 #define MAX_DOMID 0x8000
@@ -89,6 +122,29 @@ static uint64_t host_free(const sim *s)
     return s->sc.host_kb > s->used_kb ? s->sc.host_kb - s->used_kb : 0;
 }
 
+/* MemTotal a PV guest sees of an allocation of kb. */
+static uint64_t guest_total(const sim_dom *d, uint64_t kb)
+{
+    return kb > d->offset_kb ? kb - d->offset_kb : 0;
+}
+
+/* Memory the guest's kernel keeps free (its watermarks). */
+static uint64_t kernel_min(uint64_t total)
+{
+    return total / 64 + 4 * MRX_MIB;
+}
+
+/* The workload starts anew after delay ms, holding nothing until then;
+ * its steps not served stay unserved. */
+static void wl_restart(sim *s, sim_dom *d, uint64_t delay)
+{
+    memset(&d->ws, 0, sizeof(d->ws));
+    d->wl_running = false;
+    d->wl_t0_ms = s->now_ms + delay;
+    d->anon = 0;
+    d->npend = 0;
+}
+
 static void dom_start(sim *s, sim_dom *d)
 {
     uint64_t fr = host_free(s);
@@ -101,6 +157,7 @@ static void dom_start(sim *s, sim_dom *d)
     s->by_domid[d->domid] = (int)(d - s->d);
     d->target = d->current;
     d->stall_flip_ms = s->now_ms;
+    wl_restart(s, d, d->sp->wl_start_ms);
 }
 
 static void dom_stop(sim *s, sim_dom *d)
@@ -142,7 +199,7 @@ static void dom_rebuild(sim *s, sim_dom *d)
     d->domid = id;
     d->rebuild_ms = 0;
     d->cpu_cap = 0;
-    d->held_kb = d->next_ms = d->anon = d->swap_used = 0;
+    d->anon = d->swap_used = 0;
     d->pswpin = d->pswpout = d->majflt = 0;
     d->load1 = d->load5 = d->load15 = 0;
     d->stalled = d->pressure = false;
@@ -158,7 +215,7 @@ static void dom_rebuild(sim *s, sim_dom *d)
 static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
 {
     const mrx_simdom_spec *sp = d->sp;
-    uint64_t step = sp->speed_kbps * dt / 1000, lim;
+    uint64_t step = sp->speed_kbps * dt / 1000, lim, keep, left;
 
     if (sp->balloon == MRX_BALLOON_STUCK)
         return;
@@ -178,7 +235,16 @@ static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
         d->current += step;
         s->used_kb += step;
     } else if (d->target < d->current) {
-        lim = sp->hidden_floor_kb;
+        /* the guest gives only pages it can free: free ones, cache, and
+         * anonymous ones it can swap out; never its kernel's minimum */
+        if (sp->shrink_kbps)
+            step = sp->shrink_kbps * dt / 1000;
+        left = sp->swap_kb - d->swap_used;
+        keep = d->anon > d->swap_used ? d->anon - d->swap_used : 0;
+        keep -= MRX_MIN(keep, left);
+        /* total >= total / 64 + 4 MiB + kernel_used + keep (kernel_min) */
+        keep = (keep + d->kernel_kb + 4 * MRX_MIB) * 64 / 63;
+        lim = MRX_MAX(sp->hidden_floor_kb, d->offset_kb + keep);
         if (d->current <= lim)
             return;
         step = MRX_MIN(step, d->current - d->target);
@@ -248,30 +314,103 @@ static void hostile_report(sim *s, sim_dom *d, mrx_guest_stats *g)
     }
 }
 
+/* Appends v to a growing array; false when out of memory. */
+static bool push(void **a, size_t *n, size_t *cap, size_t size,
+                 const void *v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        void *p = realloc(*a, c * size);
+
+        if (!p)
+            return false;
+        *a = p;
+        *cap = c;
+    }
+    memcpy((char *)*a + *n * size, v, size);
+    (*n)++;
+    return true;
+}
+
+static void lag_served(sim_dom *d, uint64_t need_ms, uint64_t now)
+{
+    uint32_t lag = (uint32_t)MRX_MIN(now - need_ms, (uint64_t)UINT32_MAX);
+
+    push((void **)&d->lag_ms, &d->nlag, &d->caplag, sizeof(lag), &lag);
+}
+
+/* The workload's demand for this step, started when it is time, and
+ * the need of a rising step it took noted. */
+static void workload_step(sim *s, sim_dom *d)
+{
+    const mrx_workload *w = &d->sp->wl;
+    uint64_t need;
+
+    if (!d->wl_running) {
+        if (s->now_ms < d->wl_t0_ms) {
+            d->anon = 0;
+            return;
+        }
+        d->wl_running = true;
+        d->lag_steps += mrx_workload_rise_steps(w);
+    }
+    d->anon = mrx_workload_demand(w, s->now_ms - d->wl_t0_ms, d->avail_kb,
+                                  &d->rng, &d->ws);
+    if (!d->ws.stepped)
+        return;
+    need = d->wl_t0_ms + d->ws.stepped_due_ms;
+    if (w->guard_kb)
+        lag_served(d, need, s->now_ms);
+    else
+        push((void **)&d->pend_ms, &d->npend, &d->cappend, sizeof(need),
+             &need);
+}
+
 /* The guest's memory state for one step; returns its slowdown factor. */
 static double guest_step(sim *s, sim_dom *d, uint32_t dt)
 {
     const mrx_simdom_spec *sp = d->sp;
-    uint64_t t = s->now_ms - d->start_ms;
-    uint64_t total, room, minfree, resident, deficit, cache;
+    uint64_t total, room, minfree, resident, deficit, cache, fr;
     double frac = 0, cshort = 0, slow, run, cf = 1.0;
+    size_t i;
 
-    d->anon = mrx_workload_demand(&sp->wl, t, &d->rng, &d->held_kb,
-                                  &d->next_ms);
-    total = d->current > KERNEL_KB ? d->current - KERNEL_KB : 0;
-    minfree = total / 64 + 4 * MRX_MIB;
-    room = total > minfree ? total - minfree : 0;
+    workload_step(s, d);
+    if (sp->kernel_jitter_kb && s->now_ms >= d->kernel_ms) {
+        d->kernel_kb = sp->kernel_kb - sp->kernel_jitter_kb +
+                       mrx_rng_next(&d->rng) %
+                       (2 * sp->kernel_jitter_kb + 1);
+        d->kernel_ms = s->now_ms + KERNEL_JITTER_MS;
+    }
+    total = guest_total(d, d->current);
+    minfree = kernel_min(total);
+    room = total > minfree + d->kernel_kb ?
+           total - minfree - d->kernel_kb : 0;
     resident = MRX_MIN(d->anon, room);
     deficit = d->anon - resident;
     if (deficit > sp->swap_kb) {
-        /* the OOM killer would run: count it, the workload restarts */
+        /* no memory and no swap left: the OOM killer kills the
+         * workload, its memory (swapped out too) is free again */
         s->tot.oom_events++;
-        deficit = sp->swap_kb;
+        s->tot.oom_kills++;
+        d->st.oom_kills++;
+        wl_restart(s, d, OOM_RESTART_MS);
+        resident = deficit = 0;
     }
     if (deficit > d->swap_used)
         d->pswpout += (double)(deficit - d->swap_used) / 4;
     d->swap_used = deficit;
     cache = MRX_MIN(sp->cache_kb + 16 * MRX_MIB, room - resident);
+    /* MemAvailable: free beyond the kernel's minimum, and the cache
+     * but the part of it in use */
+    fr = room - resident - cache + minfree;
+    d->avail_kb = room - resident - cache / 10;
+    if (d->avail_kb < MRX_SIM_LOW_AVAIL_KB)
+        d->st.low_avail_ms += dt;
+    if (d->npend && d->avail_kb >= sp->wl.step_kb + LAG_GUARD_KB) {
+        for (i = 0; i < d->npend; i++)
+            lag_served(d, d->pend_ms[i], s->now_ms);
+        d->npend = 0;
+    }
     if (d->anon)
         frac = (double)deficit / (double)d->anon;
     if (sp->cache_kb && cache < sp->cache_kb)
@@ -302,7 +441,6 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
     if (sp->agent && (s->now_ms - d->pub_ms >= s->sc.agent_ms ||
                       d->df->hostile == MRX_HOSTILE_FLOOD)) {
         mrx_guest_stats *g = &d->pub;
-        uint64_t fr = room - resident - cache + minfree;
 
         d->pub_ms = s->now_ms;
         g->valid = true;
@@ -310,8 +448,9 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         g->total_kb = total;
         g->free_kb = fr;
         g->cached_kb = cache;
-        g->available_kb = fr + cache * 9 / 10;
-        g->committed_kb = d->anon + BASE_COMMIT_KB;
+        g->available_kb = d->avail_kb;
+        d->st.min_avail_kb = MRX_MIN(d->st.min_avail_kb, g->available_kb);
+        g->committed_kb = d->anon + sp->commit_kb;
         g->swap_total_kb = sp->swap_kb;
         g->swap_free_kb = sp->swap_kb - d->swap_used;
         g->load1 = (uint32_t)(d->load1 * 100 + 0.5);
@@ -531,6 +670,12 @@ static void sim_destroy(mrx_backend *b)
 {
     sim *s = (sim *)b;
 
+    unsigned i;
+
+    for (i = 0; s->d && i < s->n; i++) {
+        free(s->d[i].lag_ms);
+        free(s->d[i].pend_ms);
+    }
     free(s->sc.dom);
     free(s->df);
     free(s->d);
@@ -591,6 +736,10 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
         if (d->domid >= s->next_domid)
             s->next_domid = d->domid + 1 > 0x7fef ? 1 : d->domid + 1;
         d->rng = seed * 0x9e3779b97f4a7c15ULL ^ (d->domid + 1);
+        d->offset_kb = PV_OFFSET_KB +
+                       d->sp->maxmem_kb * PV_OFFSET_PERMYRIAD / 10000;
+        d->st.min_avail_kb = UINT64_MAX;
+        d->kernel_kb = d->sp->kernel_kb;
         if (!d->sp->start_ms)
             dom_start(s, d);
     }
@@ -608,6 +757,80 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t)
 {
     *t = ((const sim *)b)->tot;
+}
+
+static const sim_dom *find_name(const sim *s, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < s->n; i++)
+        if (!strcmp(s->d[i].sp->name, name))
+            return &s->d[i];
+    return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The q-th percentile of the n sorted v, by nearest rank. */
+static uint64_t rank(const uint32_t *v, size_t n, unsigned q)
+{
+    size_t r = (n * q + 99) / 100;
+
+    return n ? v[r ? r - 1 : 0] : 0;
+}
+
+int mrx_sim_lag_get(const mrx_backend *b, const char *name,
+                    mrx_sim_lag *lag)
+{
+    const sim *s = (const sim *)b;
+    const sim_dom *one = NULL;
+    uint32_t *all;
+    size_t n = 0;
+    unsigned i;
+
+    memset(lag, 0, sizeof(*lag));
+    if (name && !(one = find_name(s, name)))
+        return ENOENT;
+    for (i = 0; i < s->n; i++)
+        if (!one || one == &s->d[i]) {
+            lag->steps += s->d[i].lag_steps;
+            n += s->d[i].nlag;
+        }
+    all = malloc((n ? n : 1) * sizeof(*all));
+    if (!all)
+        return ENOMEM;
+    n = 0;
+    for (i = 0; i < s->n; i++)
+        if (!one || one == &s->d[i]) {
+            if (s->d[i].nlag)
+                memcpy(all + n, s->d[i].lag_ms,
+                       s->d[i].nlag * sizeof(*all));
+            n += s->d[i].nlag;
+        }
+    qsort(all, n, sizeof(*all), cmp_u32);
+    lag->served = n;
+    lag->unserved = lag->steps > n ? lag->steps - n : 0;
+    lag->p50_ms = rank(all, n, 50);
+    lag->p95_ms = rank(all, n, 95);
+    lag->max_ms = n ? all[n - 1] : 0;
+    free(all);
+    return 0;
+}
+
+int mrx_sim_dom_stats_get(const mrx_backend *b, const char *name,
+                          mrx_sim_dom_stats *st)
+{
+    const sim_dom *d = find_name((const sim *)b, name);
+
+    if (!d)
+        return ENOENT;
+    *st = d->st;
+    return 0;
 }
 
 const char *mrx_sim_fault_name(unsigned kind)
@@ -660,6 +883,8 @@ uint64_t mrx_sim_digest(const mrx_backend *b)
         h = fnv(h, (uint64_t)d->pswpin);
         h = fnv(h, d->pub.seq);
         h = fnv(h, (uint64_t)d->cpu_cap);
+        h = fnv(h, d->st.oom_kills);
+        h = fnv(h, d->nlag);
     }
     for (i = 0; i < MRX_FAULT_NKINDS; i++)
         if (s->faults[i])

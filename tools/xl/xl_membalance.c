@@ -281,7 +281,7 @@ static void print_summary(FILE *f, mrx_backend *b, const mrx_counters *c)
     fprintf(f, "  time under pressure    %10.0f domain-seconds\n",
             t.pressure_ms / 1000);
     fprintf(f, "  pages swapped in       %10" PRIu64 "\n", t.pages_swapped_in);
-    fprintf(f, "  OOM events             %10" PRIu64 "\n", t.oom_events);
+    fprintf(f, "  OOM kills              %10" PRIu64 "\n", t.oom_kills);
     fprintf(f, "  reallocations          %10" PRIu64 "\n", c->reallocations);
     fprintf(f, "  stuck balloons noticed %10" PRIu64 "\n", c->stuck_events);
     fprintf(f, "  invariant violations   %10" PRIu64 "\n",

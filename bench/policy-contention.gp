@@ -1,0 +1,21 @@
+set terminal pngcairo size 1400,900 font 'sans,10'
+set output '/work/wt-sim/docs/policy-contention.png'
+set multiplot layout 3,2
+set xlabel 'time (s)'
+set ylabel 'MiB'
+set key outside right top font ',9'
+set grid
+set datafile missing 'NaN'
+set title 'static'
+plot '/work/wt-sim/bench/policy-contention.dat' index 0 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 0 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 0 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 0 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'proportional'
+plot '/work/wt-sim/bench/policy-contention.dat' index 1 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 1 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 1 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 1 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'adaptive'
+plot '/work/wt-sim/bench/policy-contention.dat' index 2 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 2 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 2 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 2 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'sla'
+plot '/work/wt-sim/bench/policy-contention.dat' index 3 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 3 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 3 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 3 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'selfballoon'
+plot '/work/wt-sim/bench/policy-contention.dat' index 4 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 4 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 4 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 4 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'cooperative'
+plot '/work/wt-sim/bench/policy-contention.dat' index 5 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/wt-sim/bench/policy-contention.dat' index 5 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/wt-sim/bench/policy-contention.dat' index 5 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/wt-sim/bench/policy-contention.dat' index 5 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+unset multiplot
