@@ -459,15 +459,17 @@ START_TEST(test_adaptive_shrink_waits_full_grace)
 {
     mrx_dom *d = adaptive_dom(100000, 400000, 30, 20, 20);
 
-    /* Shrink: 52428 KiB, grace 10000 + 5119 = 15119 ms; a surplus has
-     * no severity, so the whole grace is waited. */
+    /* Shrink: 52428 KiB; the grace grows with the last allocation only,
+     * so after a shrink it is the base, 10000 ms; a surplus has no
+     * severity, so the whole grace is waited. */
     run("adaptive");
     ck_assert_uint_eq(out[0].target_kb, 996148);
+    ck_assert_uint_eq(st[0].until_ms, 1000000 + 10000);
     d->current_kb = d->target_kb = 996148;
-    snap.now_ms = 1000000 + 15118;
+    snap.now_ms = 1000000 + 9999;
     run("adaptive");
     ck_assert_uint_eq(out[0].target_kb, 996148);
-    snap.now_ms = 1000000 + 15119;
+    snap.now_ms = 1000000 + 10000;
     run("adaptive");
     ck_assert_uint_lt(out[0].target_kb, 996148);
 }

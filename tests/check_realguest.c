@@ -14,10 +14,9 @@
  *     (target - floor) / (max - floor), within the deadband, on every
  *     settled tick from 120 s on.
  *
- * The effective floor is max(min, used + 1.5 x 64 MiB) with used =
- * allocation - MemAvailable (offset + MemTotal - MemAvailable), capped
- * at the ceiling: the plan's working-set floor, computed here until the
- * status document carries floor_kb.
+ * The effective floor is the status document's floor_kb: the higher of
+ * the plan's floor (min, and what the guest uses plus 1.5 margins) and
+ * the policy's own, within the ceiling.
  *
  * One line per scenario and policy gives the figures (REALGUEST ...).
  *
@@ -36,7 +35,6 @@
 #define MIB               ((uint64_t)1024)
 #define LAG_P95_MAX_MS    5000
 #define STEADY_AVAIL_KB   (64 * MIB)
-#define FLOOR_MARGIN_KB   (96 * MIB)    /* 1.5 x the 64 MiB margin */
 #define IDLE_WITHIN_PCT   10
 #define SETTLE_MS         120000
 
@@ -78,16 +76,19 @@ static bool ends_with(const char *s, const char *tail)
     return a >= b && !strcmp(s + a - b, tail);
 }
 
-/* The effective floor of a managed domain with a valid report. */
-static uint64_t eff_floor(const mrx_dom *d)
+/* The effective floor of a managed domain, as the status shows it
+ * (floor_kb): the plan's floor (min and working set) or the policy's
+ * own, within the ceiling.  That the plan keeps its floor is checked
+ * on every tick by tests/invariants.c. */
+static uint64_t eff_floor(const mrx_dom *d, const mrx_decision *o)
 {
-    uint64_t ceil = mrx_dom_ceiling(d), used, f;
+    uint64_t ceil = mrx_dom_ceiling(d), f = mrx_dom_floor(d);
 
-    used = d->current_kb > d->gs.available_kb ?
-           d->current_kb - d->gs.available_kb : 0;
-    f = MAX_U(d->min_kb, used + FLOOR_MARGIN_KB);
+    f = MAX_U(f, o->floor_kb);
     return f < ceil ? f : ceil;
 }
+
+#define NLAST 16                /* domains whose last floor is kept */
 
 /* What one run found; fail collects every failed check. */
 typedef struct verdict {
@@ -98,6 +99,7 @@ typedef struct verdict {
     unsigned idle_worst_pct;
     /* proportional */
     uint64_t prop_worst_dev, prop_worst_ms, prop_ticks;
+    uint64_t prop_last_floor[NLAST];
     char prop_worst_dom[MRX_NAME_LEN];
 } verdict;
 
@@ -131,7 +133,7 @@ static void check_idle(const mrx_snapshot *s, const mrx_decision *t,
 
         if (!d->managed || !d->gs.valid || !ends_with(d->name, "-idle"))
             continue;
-        f = eff_floor(d);
+        f = eff_floor(d, &t[i]);
         dev = t[i].target_kb > f ? t[i].target_kb - f : f - t[i].target_kb;
         pct = (unsigned)(dev * 100 / f);
         if (pct >= v->idle_worst_pct || !v->idle_worst_floor) {
@@ -144,16 +146,19 @@ static void check_idle(const mrx_snapshot *s, const mrx_decision *t,
 }
 
 /* Every managed domain at the pool's fraction of [floor, max], on a
- * tick where every balloon has reached its target. */
+ * settled tick: every balloon at its target, and no floor moved by
+ * more than the deadband since the last tick (a target the deadband
+ * kept was set against the floor of then). */
 static void check_proportional(const mrx_snapshot *s, const mrx_decision *t,
                                const mrx_params *p, verdict *v)
 {
     double above = 0, range = 0, frac;
+    bool settled = true;
     unsigned i;
 
     for (i = 0; i < s->n; i++) {
         const mrx_dom *d = &s->dom[i];
-        uint64_t gap;
+        uint64_t gap, f = eff_floor(d, &t[i]), moved;
 
         if (!d->managed)
             continue;
@@ -162,11 +167,19 @@ static void check_proportional(const mrx_snapshot *s, const mrx_decision *t,
         gap = d->current_kb > d->target_kb ? d->current_kb - d->target_kb :
               d->target_kb - d->current_kb;
         if (gap > p->stuck_tolerance_kb)
-            return;
+            settled = false;
+        moved = f > v->prop_last_floor[i % NLAST] ?
+                f - v->prop_last_floor[i % NLAST] :
+                v->prop_last_floor[i % NLAST] - f;
+        if (moved > p->deadband_kb)
+            settled = false;
+        v->prop_last_floor[i % NLAST] = f;
     }
+    if (!settled)
+        return;
     for (i = 0; i < s->n; i++) {
         const mrx_dom *d = &s->dom[i];
-        uint64_t f = eff_floor(d), hi = mrx_dom_ceiling(d);
+        uint64_t f = eff_floor(d, &t[i]), hi = mrx_dom_ceiling(d);
 
         if (!d->managed || hi <= f)
             continue;
@@ -179,7 +192,7 @@ static void check_proportional(const mrx_snapshot *s, const mrx_decision *t,
     v->prop_ticks++;
     for (i = 0; i < s->n; i++) {
         const mrx_dom *d = &s->dom[i];
-        uint64_t f = eff_floor(d), hi = mrx_dom_ceiling(d), dev;
+        uint64_t f = eff_floor(d, &t[i]), hi = mrx_dom_ceiling(d), dev;
         double want;
 
         if (!d->managed || hi <= f)

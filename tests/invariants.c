@@ -50,7 +50,11 @@ static void ws_of(const mrx_dom *d, const mrx_params *p, uint64_t ceil,
     w->margin = p->distress_margin_kb > pct ? p->distress_margin_kb : pct;
     if (!w->margin)
         return;
+    /* the engine holds used against noise, never below what the
+     * report says */
     w->used = d->offset_kb + g->total_kb - g->available_kb;
+    if (d->used_kb > w->used)
+        w->used = d->used_kb;
     w->floor = w->used + w->margin * 3 / 2;
     if (w->floor < d->min_kb)
         w->floor = d->min_kb;

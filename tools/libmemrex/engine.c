@@ -368,10 +368,10 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
  *   distress: MemAvailable below the margin, or swapping in.
  */
 static void working_set(const mrx_params *p, const char *pname,
-                        const mrx_filter *f, mrx_dom *d)
+                        mrx_filter *f, mrx_dom *d)
 {
     const mrx_guest_stats *g = &d->gs;
-    uint64_t m;
+    uint64_t m, used;
 
     d->offset_kb = d->used_kb = d->margin_kb = 0;
     d->distress = false;
@@ -382,8 +382,13 @@ static void working_set(const mrx_params *p, const char *pname,
                 g->total_kb / 100 * p->distress_margin_pct);
     if (!m)
         return;
+    /* used follows a rise at once, a fall once it is a quarter margin
+     * down: the floor does not chase a steady guest's noise */
+    used = f->offset_kb + g->total_kb - g->available_kb;
+    if (used > f->used_kb || used + m / 4 < f->used_kb)
+        f->used_kb = used;
     d->offset_kb = f->offset_kb;
-    d->used_kb = f->offset_kb + g->total_kb - g->available_kb;
+    d->used_kb = f->used_kb;
     d->margin_kb = m;
     d->distress = g->available_kb < m || f->swapping;
 }

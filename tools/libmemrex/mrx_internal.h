@@ -139,6 +139,7 @@ typedef struct mrx_filter {
     bool swapping;                   /* swapped in since the last report */
     uint64_t offset_kb;              /* allocation - MemTotal */
     bool offset_settled;             /* measured with the balloon still */
+    uint64_t used_kb;                /* used, held against noise */
 } mrx_filter;
 
 /* Validates, bounds, de-stales and smooths d->gs in place. */

@@ -25,11 +25,11 @@ void mrx_params_default(mrx_params *p)
     p->stuck_after_ms = 5000;     /* squeezed: 5 s without progress */
     p->stuck_hold_ms = 30000;
     p->stale_after_ms = 30000;
-    /* Distress: a guest keeps 64 MiB (or 5% of MemTotal) available,
+    /* Distress: a guest keeps 64 MiB (or 10% of MemTotal) available,
      * more than the 40 MiB the e2e's waiting workload asks for a step
      * and at least 3 s of a 20 MiB/s allocator (docs/policies.md). */
     p->distress_margin_kb = 64 * MRX_MIB;
-    p->distress_margin_pct = 5;
+    p->distress_margin_pct = 10;
     p->fmd_kb = 5 * MRX_MIB;      /* seed 003 */
     p->filter_k = 5;
     mrx_policy_params_default(p);

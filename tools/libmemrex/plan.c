@@ -172,6 +172,14 @@ static uint64_t bound_one(const mrx_dom *d, const mrx_params *p,
     t = mrx_clamp(want->target_kb, lo, hi);
     if (t != want->target_kb)
         mark(o, "clamped");
+    /* under the working-set rule the floor is also a level to grow to
+     * (as the budget allows): a guest that uses more keeps its margin,
+     * whether or not its policy sees the need */
+    if (d->margin_kb && !(p->fistpoints & MRX_FIST_NO_DISTRESS) &&
+        t < mrx_dom_floor(d)) {
+        t = mrx_dom_floor(d);
+        mark(o, "working set");
+    }
     if (in_distress(d, p)) {
         g = MRX_MIN(MRX_MAX(mrx_dom_distress_goal(d), d->current_kb), hi);
         if (t < g) {

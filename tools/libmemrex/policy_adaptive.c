@@ -188,7 +188,10 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
                  a->load_low % 100, (unsigned)avail_pct,
                  large ? "large" : "small");
 
-    delta = t > d->target_kb ? t - d->target_kb : d->target_kb - t;
+    /* the grace grows with the size of the last *allocation*: a guest
+     * given memory is left time to use it; one that gave some back
+     * waits only the base */
+    delta = t > d->target_kb ? t - d->target_kb : 0;
     grace = a->grace_base_ms + (uint64_t)a->grace_per_mib_ms * delta / MRX_MIB;
     st->last_change_ms = now;
     st->until_ms = now + grace;
