@@ -539,6 +539,38 @@ START_TEST(test_sla_first_sight)
 }
 END_TEST
 
+START_TEST(test_sla_first_sight_needs_metric)
+{
+    /* No agent, or an agent without a metric: no level is chosen and
+     * nothing is set (it used to round the memory up to a ladder step
+     * and cap the CPU at once). */
+    mrx_dom *d = sla_dom(700 * MIB, 0, -1, 0);
+
+    sla_dom(700 * MIB, 500, -1, 0)->gs.valid = false;
+    run("sla");
+    ck_assert_uint_eq(out[0].target_kb, 700 * MIB);
+    ck_assert_int_eq(out[0].cpu_cap, -1);
+    ck_assert_int_eq(st[0].v[1], 0);
+    ck_assert_uint_eq(out[1].target_kb, 700 * MIB);
+    ck_assert_int_eq(out[1].cpu_cap, -1);
+    ck_assert_int_eq(st[1].v[1], 0);
+    /* its first metric chooses the level */
+    d->gs.sla_metric = 500;
+    run("sla");
+    ck_assert_int_eq(out[0].cpu_cap, 50);
+    ck_assert_int_eq(st[0].v[1], 1);
+}
+END_TEST
+
+START_TEST(test_sla_cap_per_vcpu)
+{
+    /* level 1's 50% is of each vCPU: 4 vCPUs, cap 200 */
+    sla_dom(1 * GIB, 1200, 1, 10000)->vcpus = 4;
+    run("sla");
+    ck_assert_int_eq(out[0].cpu_cap, 200);
+}
+END_TEST
+
 START_TEST(test_sla_up)
 {
     /* 1200 ms > 900: level 1 -> 2: 2 GiB, 75% */
@@ -1160,6 +1192,8 @@ static Suite *policies_suite(void)
     tc = tcase_create("sla");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_sla_first_sight);
+    tcase_add_test(tc, test_sla_first_sight_needs_metric);
+    tcase_add_test(tc, test_sla_cap_per_vcpu);
     tcase_add_test(tc, test_sla_up);
     tcase_add_test(tc, test_sla_hold);
     tcase_add_test(tc, test_sla_down);

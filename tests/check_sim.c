@@ -219,6 +219,65 @@ START_TEST(test_early_ticks_hold)
 }
 END_TEST
 
+/* The CPU caps sla sets go back, to what each domain had when first
+ * seen, when its policy changes and at stop (release_caps). */
+START_TEST(test_sla_caps_given_back)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"3g\"\nagent_interval = 1\ndomains = [ "
+        "\"name=vm1,memory=512m,maxmem=2g,workload=steady:150m,rt=200,"
+        "cpu=10\", \"name=vm2,memory=512m,maxmem=2g,workload=steady:650m,"
+        "load=1.5,rt=1450,cpu=60\" ]\n");
+    const mrx_snapshot *s;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k, capped = 0;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    p.interval_ms = 1000;
+    p.nrules = 1;
+    snprintf(p.rule[0].pattern, sizeof(p.rule[0].pattern), "vm*");
+    p.rule[0].sla_limit = 900;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (k = 0; k < 10; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    }
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        capped += s->dom[i].cpu_cap > 0;
+    ck_assert_uint_eq(capped, 2);
+    /* a switch to a policy that sets no cap gives them back */
+    snprintf(p.policy, sizeof(p.policy), "proportional");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        ck_assert_int_eq(s->dom[i].cpu_cap, 0);
+    /* and at stop */
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    for (k = 0; k < 3; k++) {
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+    }
+    ck_assert_int_gt(mrx_engine_snapshot(e)->dom[0].cpu_cap, 0);
+    ck_assert_uint_eq(mrx_engine_release_caps(e), 2);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The proportional policy moves memory from the small idle-3 (768 MiB,
  * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
  * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
@@ -533,6 +592,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_fistpoint_caught);
     tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
+    tcase_add_test(tc, test_sla_caps_given_back);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
     tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);

@@ -393,6 +393,42 @@ static void working_set(const mrx_params *p, const char *pname,
     d->distress = g->available_kb < m || f->swapping;
 }
 
+/* Sets d's CPU cap back to the one it had when first seen. */
+static bool release_cap(mrx_engine *e, mrx_rec *r, mrx_dom *d)
+{
+    int rc;
+
+    r->cap_set = false;
+    if (d->cpu_cap == r->first_cap || !e->b->ops->set_cpu_cap ||
+        e->p.dry_run)
+        return false;
+    rc = e->b->ops->set_cpu_cap(e->b, d->domid, r->first_cap);
+    if (rc) {
+        if (rc != -ENOENT)
+            LOG(e, ERROR, "domain %u (%s): giving back CPU cap %d%% "
+                "failed (%d)", d->domid, d->name, r->first_cap, rc);
+        return false;
+    }
+    LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, given back",
+        d->domid, d->name, d->cpu_cap, r->first_cap);
+    d->cpu_cap = r->first_cap;
+    return true;
+}
+
+unsigned mrx_engine_release_caps(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i, n = 0;
+
+    for (i = 0; i < s->n; i++) {
+        mrx_rec *r = rec_find(e, s->dom[i].domid);
+
+        if (r && r->cap_set && release_cap(e, r, &s->dom[i]))
+            n++;
+    }
+    return n;
+}
+
 static int grow_arrays(mrx_engine *e, unsigned n)
 {
     void **arr[] = { (void **)&e->pst, (void **)&e->pst0, (void **)&e->pst1,
@@ -606,8 +642,10 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, ERROR, "out of memory for domain %u", d->domid);
             return -ENOMEM;
         }
-        if (!r->seen && !r->first_target_kb)
+        if (!r->seen && !r->first_target_kb) {
             r->first_target_kb = d->target_kb;
+            r->first_cap = d->cpu_cap;
+        }
         r->seen = true;
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
@@ -618,6 +656,9 @@ int mrx_engine_tick(mrx_engine *e)
         if (strcmp(r->pol, pname)) {
             memset(&r->pst, 0, sizeof(r->pst));
             mrx_strlcpy(r->pol, pname, sizeof(r->pol));
+            /* a cap is the policy's that set it: back with it */
+            if (r->cap_set)
+                release_cap(e, r, d);
         }
         e->pst[i] = r->pst;
     }
@@ -674,6 +715,7 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, policy %s: %s",
                 d->domid, d->name, d->cpu_cap, o->cpu_cap, e->policy->name,
                 o->reason);
+            rec_find(e, d->domid)->cap_set = true;
         }
     }
     e->cnt.ticks++;

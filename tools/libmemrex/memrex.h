@@ -57,6 +57,7 @@ typedef struct mrx_dom {
     uint64_t target_kb;      /* its balloon target now */
     uint64_t static_max_kb;  /* maxmem: it can never hold more */
     int cpu_cap;             /* credit cap, percent of a CPU, 0 = none */
+    unsigned vcpus;          /* online vCPUs, 0 = unknown (1) */
 
     /* Resolved configuration. */
     bool managed;            /* false: excluded, targets never touched */
@@ -407,6 +408,11 @@ int mrx_engine_tick(mrx_engine *e);
  * timeout_ms.  For stopping with --restore-on-exit.  Returns the number
  * of targets set. */
 unsigned mrx_engine_restore(mrx_engine *e, uint32_t timeout_ms);
+
+/* Gives every domain whose CPU cap the engine changed the cap it had
+ * when first seen (at stop, and by a policy switch away from the one
+ * that set it).  Returns the number of caps set. */
+unsigned mrx_engine_release_caps(mrx_engine *e);
 
 /* The last tick's view: snapshot, decisions and final targets. */
 const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e);

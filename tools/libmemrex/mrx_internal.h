@@ -162,6 +162,8 @@ typedef struct mrx_rec {
     char pol[MRX_POLICY_LEN];    /* policy that owns pst */
     uint64_t first_target_kb;    /* target when first seen */
     uint64_t policy_floor_kb;    /* the policy's floor at its last decision */
+    int first_cap;               /* CPU cap when first seen */
+    bool cap_set;                /* the engine changed the cap since */
 } mrx_rec;
 
 /* Engine internals the status writer reads (engine.c). */

@@ -581,6 +581,7 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
         m->target_kb = d->target;
         m->static_max_kb = d->sp->maxmem_kb;
         m->cpu_cap = d->cpu_cap;
+        m->vcpus = 1;
         m->is_dom0 = d->domid == 0;
         m->gs = d->pub;
         if (d->sp->agent && m->gs.valid) {

@@ -643,6 +643,8 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         rc = EXIT_SUCCESS;
     if (o.restore && !o.dry_run)
         mrx_engine_restore(e, 8000);
+    /* a CPU cap outlives no balancer: every one it set goes back */
+    mrx_engine_release_caps(e);
     if (o.simulate && o.foreground && !o.quiet)
         print_summary(stdout, b, mrx_engine_counters(e));
 
