@@ -55,6 +55,20 @@ static void loads(mrx_dom *d, uint32_t l1, uint32_t l5, uint32_t l15)
     d->gs.load15 = l15;
 }
 
+/* The global balance's own targets, reached in one tick (down ratio
+ * 100%); test_coop_scarce_ratio takes the default. */
+static void full_ratios(void)
+{
+    par.cooperative.down_ratio_pct = 100;
+}
+
+/* The selfballoon cases below were worked with a fixed 64 MiB reserve;
+ * test_selfballoon_linux_reserve takes the default. */
+static void fixed_reserve(void)
+{
+    par.selfballoon.reserve_kb = 64 * MIB;
+}
+
 static void setup(void)
 {
     memset(&snap, 0, sizeof(snap));
@@ -109,7 +123,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(par.sla.level[3].cpu_cap, 100);
     ck_assert_uint_eq(par.sla.within_pct, 50);
     ck_assert_uint_eq(par.sla.hold_ms, 20000);
-    ck_assert_uint_eq(par.selfballoon.reserve_kb, 64 * MIB);
+    ck_assert_uint_eq(par.selfballoon.reserve_kb, 0);
     ck_assert_uint_eq(par.selfballoon.downhysteresis, 8);
     ck_assert_uint_eq(par.selfballoon.uphysteresis, 1);
     ck_assert_uint_eq(par.selfballoon.min_usable_kb, 0);
@@ -768,6 +782,22 @@ START_TEST(test_selfballoon_floor_stops_shrink)
 }
 END_TEST
 
+START_TEST(test_selfballoon_linux_reserve)
+{
+    /* reserve_kb 0: Linux's default, a tenth of the MemTotal first seen
+     * (1000000 KiB -> 100000).  1 GiB held, MemTotal 1000000 (bias
+     * 48576), committed 500000: goal 600000; cur = 1048576 - 48576 =
+     * 1000000; new = 1000000 - 400000 / 8 = 950000; + 48576 = 998576. */
+    mrx_dom *d = add(1 * GIB, 64 * MIB, 2 * GIB);
+
+    par.selfballoon.reserve_kb = 0;
+    stats(d, 1000000, 0, 0, 500000);
+    run("selfballoon");
+    ck_assert_uint_eq(out[0].target_kb, 998576);
+    ck_assert_reason(0, "committed 488M + 97M");
+}
+END_TEST
+
 START_TEST(test_selfballoon_bias_is_offset)
 {
     /* The engine's measured PV offset (60 MiB) is the bias, not what
@@ -971,12 +1001,27 @@ START_TEST(test_coop_scarce_price)
      *    = 956055.1 -> 956055 */
     coop_pair();
     snap.host_free_kb = 164 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1243495, 1);
     ck_assert_kb_near(out[1].target_kb, 956055, 1);
     ck_assert_reason(0, "scarce: price");
     ck_assert_reason(1, "scarce: price");
     ck_assert_int_eq(out[0].cpu_cap, -1);
+}
+END_TEST
+
+START_TEST(test_coop_scarce_ratio)
+{
+    /* The scarce state's targets are approached by the ratios too (the
+     * paper's Algorithm 2): T2 = 956055 as in test_coop_scarce_price,
+     * from N2 = 1048576 down by 10%: ceil(92521 * 0.1) = 9253;
+     * 1048576 - 9253 = 1039323.  T1 grows by 100% (up ratio). */
+    coop_pair();
+    snap.host_free_kb = 164 * MIB;
+    run("cooperative");
+    ck_assert_kb_near(out[0].target_kb, 1243495, 1);
+    ck_assert_kb_near(out[1].target_kb, 1039323, 1);
 }
 END_TEST
 
@@ -990,6 +1035,7 @@ START_TEST(test_coop_swap_full)
     coop_pair();
     dom[1].gs.swap_free_kb = 0;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1135957, 1);
     ck_assert_kb_near(out[1].target_kb, 961194, 1);
@@ -1015,6 +1061,7 @@ START_TEST(test_coop_clamp_and_resolve)
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 768 * MIB, 0, 1 * GIB);
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 768 * MIB, 0, 1 * GIB);
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1075200);
     ck_assert_reason(0, "clamped");
@@ -1037,6 +1084,7 @@ START_TEST(test_coop_all_clamped)
     stats(add(1000 * MIB, 900 * MIB, 1 * GIB), 1000 * MIB, 0, 0, 2 * GIB);
     stats(add(1 * GIB, 900 * MIB, 1 * GIB), 1 * GIB, 1 * GIB, 0, 2 * GIB);
     snap.host_free_kb = 74 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1048576);
     ck_assert_uint_eq(out[1].target_kb, 926390);
@@ -1074,6 +1122,7 @@ START_TEST(test_coop_dom0_first)
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 512 * MIB, 0, 1 * GIB);
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 512 * MIB, 0, 1 * GIB);
     snap.host_free_kb = 264 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1572864);
     ck_assert_reason(0, "dom0 first");
@@ -1115,6 +1164,7 @@ START_TEST(test_coop_no_stats_out_of_pool)
     d = add(512 * MIB, 256 * MIB, 2 * GIB);
     d->target_kb = 600 * MIB;
     snap.host_free_kb = 164 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1192551, 1);
     ck_assert_kb_near(out[1].target_kb, 916887, 1);
@@ -1134,6 +1184,7 @@ START_TEST(test_coop_tau_one)
     dom[1].gs.swap_total_kb = dom[1].gs.swap_free_kb = 0;
     par.cooperative.tau_milli = 1000;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1310720, 1);
     ck_assert_kb_near(out[1].target_kb, 786432, 1);
@@ -1149,6 +1200,7 @@ START_TEST(test_coop_zero_swap_total)
     dom[1].gs.swap_total_kb = 0;
     dom[1].gs.swap_free_kb = 12345;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1245184, 1);
     ck_assert_kb_near(out[1].target_kb, 851968, 1);
@@ -1206,11 +1258,13 @@ static Suite *policies_suite(void)
 
     tc = tcase_create("selfballoon");
     tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, fixed_reserve, NULL);
     tcase_add_test(tc, test_selfballoon_shrink);
     tcase_add_test(tc, test_selfballoon_grow);
     tcase_add_test(tc, test_selfballoon_up_hysteresis);
     tcase_add_test(tc, test_selfballoon_floor_stops_shrink);
     tcase_add_test(tc, test_selfballoon_bias_is_offset);
+    tcase_add_test(tc, test_selfballoon_linux_reserve);
     tcase_add_test(tc, test_selfballoon_piecewise_floor);
     tcase_add_test(tc, test_selfballoon_tiny);
     tcase_add_test(tc, test_selfballoon_zero_hysteresis);
@@ -1224,6 +1278,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_coop_abundant_signed_sum);
     tcase_add_test(tc, test_coop_ratio_converges);
     tcase_add_test(tc, test_coop_scarce_price);
+    tcase_add_test(tc, test_coop_scarce_ratio);
     tcase_add_test(tc, test_coop_swap_full);
     tcase_add_test(tc, test_coop_clamp_and_resolve);
     tcase_add_test(tc, test_coop_all_clamped);

@@ -39,7 +39,7 @@ void mrx_policy_params_default(mrx_params *p)
     p->sla.hold_ms = 20000;
 
     /* seed 002: Linux xen-selfballoon's hysteresis */
-    p->selfballoon.reserve_kb = 64 * MRX_MIB;
+    p->selfballoon.reserve_kb = 0;      /* Linux: totalram / 10 */
     p->selfballoon.downhysteresis = 8;
     p->selfballoon.uphysteresis = 1;
     p->selfballoon.min_usable_kb = 0;
