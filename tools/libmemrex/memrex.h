@@ -45,6 +45,12 @@ typedef struct mrx_guest_stats {
     uint64_t swap_in;        /* cumulative pages (pswpin) */
     uint64_t swap_out;       /* cumulative pages (pswpout) */
     uint32_t sla_metric;     /* application metric (e.g. ms), 0 = none */
+    /* Memory pressure stall information (Linux PSI, /proc/pressure/
+     * memory): averages in percent x100, totals in microseconds; psi
+     * false when the kernel has none. */
+    bool psi;
+    uint32_t psi_some10, psi_some60, psi_full10, psi_full60;
+    uint64_t psi_some_us, psi_full_us;
 } mrx_guest_stats;
 
 /* One domain as the policy and the plan see it. */
