@@ -1207,6 +1207,101 @@ START_TEST(test_coop_zero_swap_total)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* pressure (senpai on PSI)                                          */
+
+/* A 1 GiB guest whose kernel has reported total stall us so far, with
+ * 200 MiB free and a 64 MiB margin. */
+static mrx_dom *pressure_dom(uint64_t total_us)
+{
+    mrx_dom *d = add(1 * GIB, 128 * MIB, 2 * GIB);
+
+    stats(d, 1 * GIB, 200 * MIB, 400 * MIB, 500 * MIB);
+    d->gs.psi = true;
+    d->gs.psi_some_us = total_us;
+    d->margin_kb = 64 * MIB;
+    return d;
+}
+
+START_TEST(test_pressure_probe)
+{
+    /* First sight: no stall on average, hold for a period (6 s).  At
+     * 6 s, 1 ms of stall since (< 10 ms target): err = 10, (10 / 10)^2
+     * = 1, capped: the full probe, 1%, from memory.current's analog:
+     * 1048576 - (204800 - 65536) = 909312; * 0.99 = 900218.88. */
+    mrx_dom *d = pressure_dom(5000000);
+
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
+    snap.now_ms += 3000;
+    d->gs.psi_some_us += 500;
+    run("pressure");
+    ck_assert_reason(0, "hold");
+    snap.now_ms += 3000;
+    d->gs.psi_some_us += 500;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 900218);
+    ck_assert_reason(0, "-1.00%");
+}
+END_TEST
+
+START_TEST(test_pressure_backoff)
+{
+    /* 100 ms of stall in one decision (10 x target): err 10, (10 /
+     * 20)^2 = 25% of max back-off 100%: 1048576 * 1.25 = 1310720, at
+     * once (no period to wait); 400 ms (40 x): capped at +100%. */
+    mrx_dom *d = pressure_dom(1000);
+
+    run("pressure");
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 100000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1310720);
+    ck_assert_reason(0, "+25.0%");
+    d->target_kb = d->current_kb = 1310720;
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 400000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 2 * GIB);
+}
+END_TEST
+
+START_TEST(test_pressure_growth_lands_first)
+{
+    /* A back-off not yet landed (current 1 GiB, target 1.25 GiB): the
+     * stall meanwhile is no news, the target holds. */
+    mrx_dom *d = pressure_dom(1000);
+
+    run("pressure");
+    d->target_kb = 1310720;
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 100000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1310720);
+    ck_assert_reason(0, "growing");
+}
+END_TEST
+
+START_TEST(test_pressure_no_psi)
+{
+    /* A kernel without PSI: probed as if it never stalled, from its
+     * free pages beyond a margin; a guest in distress at first sight
+     * backs off in full (+100%). */
+    mrx_dom *d = pressure_dom(0), *e;
+
+    d->gs.psi = false;
+    e = pressure_dom(0);
+    e->gs.psi = false;
+    e->distress = true;
+    run("pressure");
+    ck_assert_reason(0, "no PSI");
+    ck_assert_uint_eq(out[1].target_kb, 2 * GIB);
+    snap.now_ms += 6000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 900218);
+}
+END_TEST
+
 static Suite *policies_suite(void)
 {
     Suite *s = suite_create("policies");
@@ -1269,6 +1364,14 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_selfballoon_tiny);
     tcase_add_test(tc, test_selfballoon_zero_hysteresis);
     tcase_add_test(tc, test_selfballoon_fallow);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pressure");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_pressure_probe);
+    tcase_add_test(tc, test_pressure_backoff);
+    tcase_add_test(tc, test_pressure_growth_lands_first);
+    tcase_add_test(tc, test_pressure_no_psi);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("cooperative");

@@ -365,7 +365,8 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
  * managed domain with a valid report whose policy is not static:
  *   margin = max(distress_margin, distress_margin_pct of MemTotal)
  *   used   = offset + MemTotal - MemAvailable (allocation terms)
- *   distress: MemAvailable below the margin, or swapping in.
+ *   distress: MemAvailable below the margin, swapping in, or stalled
+ *             on memory (PSI some avg10) for distress_stall_pct.
  */
 static void working_set(const mrx_params *p, const char *pname,
                         mrx_filter *f, mrx_dom *d)
@@ -390,7 +391,8 @@ static void working_set(const mrx_params *p, const char *pname,
     d->offset_kb = f->offset_kb;
     d->used_kb = f->used_kb;
     d->margin_kb = m;
-    d->distress = g->available_kb < m || f->swapping;
+    d->distress = g->available_kb < m || f->swapping ||
+                  (g->psi && g->psi_some10 >= p->distress_stall_pct);
 }
 
 /* Sets d's CPU cap back to the one it had when first seen. */

@@ -84,7 +84,8 @@ typedef struct mrx_dom {
      * (allocation - MemTotal, measured when the balloon is settled);
      * used_kb: allocation the guest uses now, offset + MemTotal -
      * MemAvailable; margin_kb: MemAvailable the guest must keep;
-     * distress: below the margin, or swapping in (docs/policies.md). */
+     * distress: below the margin, swapping in, or stalled on memory
+     * (docs/policies.md). */
     uint64_t offset_kb;
     uint64_t used_kb;
     uint64_t margin_kb;
@@ -159,6 +160,16 @@ typedef struct mrx_cooperative_params {
     uint32_t down_ratio_pct;  /* ... when shrinking */
 } mrx_cooperative_params;
 
+/* The pressure policy: senpai's feedback loop on memory stall. */
+typedef struct mrx_pressure_params {
+    uint32_t target_us;       /* stall (PSI some) allowed per period */
+    uint32_t period_ms;       /* between two probes */
+    uint32_t max_probe_pm;    /* largest shrink, per mille of target */
+    uint32_t max_backoff_pm;  /* largest growth, per mille of target */
+    uint32_t coeff_probe;     /* probe at its largest below target/this */
+    uint32_t coeff_backoff;   /* back off at its largest at this x target */
+} mrx_pressure_params;
+
 /* Test-only switches that disable one safety rule of the plan, so that
  * tests can show the invariant checks fail (squeezed's fistpoints). */
 #define MRX_FIST_NO_SHRINK_FIRST  (1u << 0)
@@ -184,6 +195,7 @@ typedef struct mrx_params {
     uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
     uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
     uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
+    uint32_t distress_stall_pct; /* PSI some avg10 (x100) of distress */
     uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
@@ -197,6 +209,7 @@ typedef struct mrx_params {
     mrx_sla_params sla;
     mrx_selfballoon_params selfballoon;
     mrx_cooperative_params cooperative;
+    mrx_pressure_params pressure;
 
     unsigned nrules;
     mrx_rule rule[MRX_MAX_RULES];

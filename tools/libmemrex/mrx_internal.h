@@ -22,6 +22,7 @@ extern const mrx_policy mrx_policy_adaptive;
 extern const mrx_policy mrx_policy_sla;
 extern const mrx_policy mrx_policy_selfballoon;
 extern const mrx_policy mrx_policy_cooperative;
+extern const mrx_policy mrx_policy_pressure;
 
 /* Defaults of the seed policies' parameters (policy_params.c). */
 void mrx_policy_params_default(mrx_params *p);
@@ -114,6 +115,7 @@ typedef struct mrx_simdom_spec {
     uint32_t rt_ms;              /* SLA: base response time, 0 = none */
     uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */
     bool agent;
+    bool psi;                    /* the guest kernel reports memory stall */
     uint32_t start_ms, stop_ms;  /* appears / is destroyed (0: never) */
     uint32_t wl_start_ms;        /* workload starts this long after it */
 } mrx_simdom_spec;

@@ -22,7 +22,8 @@
  * uniformly within +- this, drawn again every second; default 0; not
  * more than kernel_used), commit_extra (Committed_AS beyond
  * the workload; default 40m), load, rt, cpu,
- * agent=yes|no, start, stop, and the hardening ones: fault_report
+ * agent=yes|no, psi=yes|no (the kernel reports memory stall; default
+ * yes), start, stop, and the hardening ones: fault_report
  * (percent of this guest's reports lost, overriding fault_report_loss)
  * and hostile=huge|flap|lie|flood.
  *
@@ -166,6 +167,8 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
     }
     if (!strcmp(k, "agent"))
         return parse_bool(v, &d->agent);
+    if (!strcmp(k, "psi"))
+        return parse_bool(v, &d->psi);
     if (!strcmp(k, "start") || !strcmp(k, "stop") ||
         !strcmp(k, "workload_start")) {
         rc = parse_uint(v, 4000000UL, &u);
@@ -253,6 +256,7 @@ static int parse_domain(const char *item, mrx_simdom_spec *d,
     d->speed_kbps = 256 * MRX_MIB;
     d->commit_kb = 40 * MRX_MIB;
     d->agent = true;
+    d->psi = true;
     d->load = 10;
     d->wl.kind = MRX_WL_STEADY;
     d->wl.a_kb = 128 * MRX_MIB;

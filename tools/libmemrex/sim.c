@@ -64,6 +64,8 @@ typedef struct sim_dom {
     uint64_t swap_used;
     double pswpin, pswpout, majflt;
     double load1, load5, load15;
+    double psi_some_us, psi_full_us;     /* memory stall, cumulative */
+    double psi_some10, psi_some60, psi_full10, psi_full60; /* fractions */
     bool stalled;                /* flaky balloon: not moving now */
     uint64_t stall_flip_ms;
     bool pressure;
@@ -202,6 +204,8 @@ static void dom_rebuild(sim *s, sim_dom *d)
     d->anon = d->swap_used = 0;
     d->pswpin = d->pswpout = d->majflt = 0;
     d->load1 = d->load5 = d->load15 = 0;
+    d->psi_some_us = d->psi_full_us = 0;
+    d->psi_some10 = d->psi_some60 = d->psi_full10 = d->psi_full60 = 0;
     d->stalled = d->pressure = false;
     memset(&d->pub, 0, sizeof(d->pub));
     d->pub_ms = s->now_ms - s->sc.agent_ms;
@@ -366,6 +370,27 @@ static void workload_step(sim *s, sim_dom *d)
              &need);
 }
 
+/*
+ * Memory stall (PSI) from the same model as the slowdown: the time a
+ * workload slowed by memory, slow_mem = (1 + 8 frac)(1 + cshort / 2)
+ * (swap deficit, cache shortage), loses 1 - 1 / slow_mem of every
+ * step stalled on memory: "some".  The swap part alone stalls every
+ * task that touches it: "full".  Averages decay over 10 and 60 s as
+ * the kernel's do; totals in microseconds.
+ */
+static void psi_step(sim_dom *d, double frac, double cshort, uint32_t dt)
+{
+    double swap = 1.0 - 1.0 / (1.0 + 8.0 * frac);
+    double some = 1.0 - 1.0 / ((1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort));
+
+    d->psi_some_us += some * dt * 1000.0;
+    d->psi_full_us += swap * dt * 1000.0;
+    d->psi_some10 = decay(d->psi_some10, some, dt, 10000);
+    d->psi_some60 = decay(d->psi_some60, some, dt, 60000);
+    d->psi_full10 = decay(d->psi_full10, swap, dt, 10000);
+    d->psi_full60 = decay(d->psi_full60, swap, dt, 60000);
+}
+
 /* The guest's memory state for one step; returns its slowdown factor. */
 static double guest_step(sim *s, sim_dom *d, uint32_t dt)
 {
@@ -432,6 +457,7 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
     if (sp->cpu_pct && d->cpu_cap > 0 && (uint32_t)d->cpu_cap < sp->cpu_pct)
         cf = (double)d->cpu_cap / sp->cpu_pct;
     slow = (1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort) / cf;
+    psi_step(d, frac, cshort, dt);
     run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort;
     d->load1 = decay(d->load1, run, dt, 60000);
     d->load5 = decay(d->load5, run, dt, 300000);
@@ -460,6 +486,15 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         g->swap_in = (uint64_t)d->pswpin;
         g->swap_out = (uint64_t)d->pswpout;
         g->sla_metric = d->sla_metric;
+        g->psi = sp->psi;
+        if (sp->psi) {
+            g->psi_some10 = (uint32_t)(d->psi_some10 * 10000 + 0.5);
+            g->psi_some60 = (uint32_t)(d->psi_some60 * 10000 + 0.5);
+            g->psi_full10 = (uint32_t)(d->psi_full10 * 10000 + 0.5);
+            g->psi_full60 = (uint32_t)(d->psi_full60 * 10000 + 0.5);
+            g->psi_some_us = (uint64_t)d->psi_some_us;
+            g->psi_full_us = (uint64_t)d->psi_full_us;
+        }
         if (d->df->hostile != MRX_HOSTILE_NONE)
             hostile_report(s, d, g);
     }
