@@ -254,8 +254,8 @@ int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len)
         append(buf, len, &used, " weight=%u", r->weight);
     if (r->policy[0])
         append(buf, len, &used, " policy=%s", r->policy);
-    if (r->exclude)
-        append(buf, len, &used, " exclude=yes");
+    if (r->exclude || !(r->min_kb || r->max_kb || r->weight || r->policy[0]))
+        append(buf, len, &used, " exclude=%s", r->exclude ? "yes" : "no");
     return used < len ? (int)used : -1;
 }
 
