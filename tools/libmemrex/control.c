@@ -568,9 +568,15 @@ int mrx_ctl_request(const char *path, const char *req, char *ans,
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-        send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
-        send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        rc = -errno;
+        goto out;
+    }
+    /* a daemon that refuses the connection (busy) answers and closes
+     * before reading: its answer is still there to read */
+    if ((send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+         send(fd, "\n", 1, MSG_NOSIGNAL) < 0) &&
+        errno != EPIPE && errno != ECONNRESET) {
         rc = -errno;
         goto out;
     }
