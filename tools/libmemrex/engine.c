@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mrx_internal.h"
 
@@ -32,6 +33,7 @@ struct mrx_engine {
     uint64_t resv_kb, resv_deadline_ms;
     int resv_state;
     uint64_t decided_ms;         /* when the policies last decided */
+    uint64_t tick_mono_ms;       /* when the last tick completed */
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -271,6 +273,55 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
         " KiB, weight %u%s", domain, e->ovr[i].min_kb, e->ovr[i].max_kb,
         e->ovr[i].weight, e->ovr[i].exclude ? ", excluded" : "");
     return 0;
+}
+
+int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys)
+{
+    mrx_rule *o;
+    unsigned i;
+
+    for (i = 0; i < e->novr; i++)
+        if (!strcmp(e->ovr[i].pattern, domain))
+            break;
+    if (i == e->novr)
+        return ENOENT;
+    o = &e->ovr[i];
+    if (keys & MRX_SET_MIN)
+        o->min_kb = 0;
+    if (keys & MRX_SET_MAX)
+        o->max_kb = 0;
+    if (keys & MRX_SET_WEIGHT)
+        o->weight = 0;
+    if (keys & MRX_SET_POLICY)
+        o->policy[0] = '\0';
+    if (keys & MRX_SET_EXCLUDE)
+        o->exclude = false;
+    LOG(e, NOTICE, "settings for %s removed (keys 0x%x)", domain, keys);
+    if (o->min_kb || o->max_kb || o->weight || o->sla_limit ||
+        o->policy[0] || o->exclude)
+        return 0;
+    memmove(o, o + 1, (e->novr - i - 1) * sizeof(*o));
+    e->novr--;
+    return 0;
+}
+
+const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n)
+{
+    *n = e->novr;
+    return e->ovr;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t mrx_engine_tick_age_ms(const mrx_engine *e)
+{
+    return e->tick_mono_ms ? mono_ms() - e->tick_mono_ms : 0;
 }
 
 void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms)
@@ -721,6 +772,7 @@ int mrx_engine_tick(mrx_engine *e)
         }
     }
     e->cnt.ticks++;
+    e->tick_mono_ms = mono_ms();
 
     if (e->b->ops->publish) {
         char *json = mrx_engine_status_json(e);

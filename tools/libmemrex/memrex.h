@@ -411,6 +411,31 @@ const mrx_params *mrx_engine_params(const mrx_engine *e);
 int mrx_engine_override(mrx_engine *e, const char *domain,
                         const mrx_rule *r);
 
+/* The keys of a runtime setting, for mrx_engine_unset(). */
+#define MRX_SET_MIN       (1u << 0)
+#define MRX_SET_MAX       (1u << 1)
+#define MRX_SET_WEIGHT    (1u << 2)
+#define MRX_SET_POLICY    (1u << 3)
+#define MRX_SET_EXCLUDE   (1u << 4)
+#define MRX_SET_ALL       0x1fu
+
+/* Removes the keys (MRX_SET_*) of the runtime settings stored under
+ * domain (exactly as given to mrx_engine_override); settings left with
+ * no key are dropped.  Returns 0, or ENOENT when there are none. */
+int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys);
+/* The runtime settings, pattern = the domain they were stored under. */
+const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n);
+
+/* Runtime settings kept across restarts in a file of `set` requests:
+ * saved atomically (temporary file, fsync, rename) and read back at
+ * start.  Load returns 0 (a missing file counts), or EINVAL for a file
+ * that does not parse: it is logged, renamed to PATH.bad and nothing
+ * of it is applied.  Save returns 0 or an errno value, logged. */
+int mrx_settings_save(const mrx_engine *e, const char *path,
+                      xentoollog_logger *lg);
+int mrx_settings_load(mrx_engine *e, const char *path,
+                      xentoollog_logger *lg);
+
 /* Asks for kb of host memory to be freed (beyond the reserve) for a
  * domain about to be built, until deadline_ms of the backend's clock.
  * A new request replaces the old one; kb == 0 cancels. */
@@ -447,14 +472,33 @@ char *mrx_engine_status_json(const mrx_engine *e);
 
 typedef struct mrx_ctl mrx_ctl;
 
-mrx_ctl *mrx_ctl_listen(const char *path, xentoollog_logger *lg);
-/* The fd to poll for requests. */
+/* Longest request line accepted, in bytes (the newline excluded). */
+#define MRX_CTL_LINE_MAX    512
+/* Connections served at once; more are refused with an error line. */
+#define MRX_CTL_MAX_CONN    256
+/* A connection has this long to send its request line (ms). */
+#define MRX_CTL_DEADLINE_MS 2000
+
+/* Listens on path.  settings, when not NULL, is the file where `set`
+ * and `unset` keep the runtime settings (mrx_settings_save). */
+mrx_ctl *mrx_ctl_listen(const char *path, const char *settings,
+                        xentoollog_logger *lg);
+/* The fd to poll: readable when a request, a connection or a deadline
+ * wants mrx_ctl_serve(). */
 int mrx_ctl_fd(const mrx_ctl *c);
-/* Serves the requests waiting (never blocks long), and answers the
- * reservations that are met or timed out.  Returns 1 while a
+/* Does what is ready without blocking: accepts, reads what clients
+ * sent, runs each complete request line, closes connections past their
+ * deadline, answers the reservations that are met or timed out.  A
+ * request received whole takes effect (and is logged) even if its
+ * client has gone; only the answer is lost.  Returns 1 while a
  * reservation is pending (the caller should tick sooner). */
 int mrx_ctl_serve(mrx_ctl *c, mrx_engine *e);
 void mrx_ctl_close(mrx_ctl *c);
+
+/* Checks a request line as the daemon parses it, without running it:
+ * for clients, to refuse bad input themselves.  Returns 0, or EINVAL
+ * with why filled. */
+int mrx_ctl_check(const char *line, char *why, size_t len);
 
 /* Client: sends one request line, waits up to timeout_ms for the
  * answer ("ok ..." or "error ...").  Returns 0 if the daemon said ok,
@@ -479,6 +523,9 @@ typedef struct mrx_status {
     char policy[MRX_POLICY_LEN];
     char backend[16];
     uint64_t now_ms;
+    uint64_t interval_ms;
+    uint64_t time;            /* wall clock when written, epoch seconds */
+    uint64_t tick_age_ms;     /* then, since the last complete tick */
     uint64_t host_total_kb, host_free_kb, host_reserve_kb;
     mrx_counters counters;
     unsigned n;
@@ -498,6 +545,24 @@ void mrx_status_dispose(mrx_status *st);
  * on error p is unchanged. */
 int mrx_config_load(const char *path, FILE *report, mrx_params *p);
 
+/* Smallest min= or max= (and default_min) accepted for a domain: a PV
+ * Linux guest gives 45 MiB + 2.25% of its maxmem to its kernel before
+ * MemTotal (measured on Debian 12's 6.1 kernel under Xen 4.17), so a
+ * smaller allocation leaves it nothing to run in. */
+#define MRX_DOMU_FLOOR_KB   (64u * 1024u)
+/* Smallest dom0_min: libxl refuses dom0 targets below 128 MiB
+ * (LIBXL_MIN_DOM0_MEM). */
+#define MRX_DOM0_FLOOR_KB   (128u * 1024u)
+
+/* Checks a rule's bounds (floor, min <= max).  Returns 0, or EINVAL
+ * with why filled. */
+int mrx_rule_check(const mrx_rule *r, char *why, size_t len);
+/* Checks the parameters' sanity bounds (every rule, default_min,
+ * dom0_min, and host_reserve below host_total_kb when it is known,
+ * i.e. not 0).  Returns 0, or EINVAL with why filled. */
+int mrx_params_check(const mrx_params *p, uint64_t host_total_kb,
+                     char *why, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* The daemon's process: one instance, found through a locked pidfile.  */
 
@@ -512,6 +577,9 @@ int mrx_lock_write_pid(int fd);
 /* The daemon's logger: xentoollog lines to f (dated) and, if use_syslog,
  * to syslog (LOG_DAEMON) too.  Destroy with xtl_logger_destroy(). */
 xentoollog_logger *mrx_logger_new(FILE *f, bool verbose, bool use_syslog);
+/* Also writes the errors (XTL_ERROR and above) to f, e.g. the terminal
+ * of a daemon in the foreground that logs to a file; NULL stops it. */
+void mrx_logger_errors_to(xentoollog_logger *lg, FILE *f);
 
 /* Detaches from the terminal (fork, setsid), output to logfile.  The
  * parent returns 1 once the child called mrx_daemon_ready(), or -1 if

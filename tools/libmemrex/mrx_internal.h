@@ -31,9 +31,10 @@ void mrx_policy_params_default(mrx_params *p);
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
-/* Refuses a file with a NUL byte (libxlutil 4.17 aborts on one);
- * returns 0 or EINVAL, reported with file and line. */
-int mrx_refuse_nul(const char *path, FILE *report);
+/* Refuses a file libxlutil 4.17 cannot read cleanly: unreadable, not
+ * a regular file, or with a NUL byte (it aborts on one); returns 0 or
+ * EINVAL, reported with the file (and line). */
+int mrx_cfg_file_check(const char *path, FILE *report);
 
 /* Bounded copy that always terminates dst. */
 void mrx_strlcpy(char *dst, const char *src, size_t len);
@@ -168,8 +169,39 @@ typedef struct mrx_rec {
     bool cap_set;                /* the engine changed the cap since */
 } mrx_rec;
 
+/* A control request (control_parse.c). */
+typedef enum {
+    MRX_REQ_SET = 1,    /* set DOMAIN key=value... */
+    MRX_REQ_UNSET,      /* unset DOMAIN [key...] */
+    MRX_REQ_POLICY,     /* policy NAME */
+    MRX_REQ_RESERVE,    /* reserve SIZE [SECONDS] */
+} mrx_req_kind;
+
+typedef struct mrx_ctl_req {
+    mrx_req_kind kind;
+    char domain[MRX_NAME_LEN];   /* set, unset: as the client wrote it */
+    unsigned keys;               /* set, unset: MRX_SET_* named */
+    mrx_rule rule;               /* set: the values given */
+    char policy[MRX_POLICY_LEN]; /* policy */
+    uint64_t kb;                 /* reserve */
+    unsigned long secs;
+} mrx_ctl_req;
+
+/* Parses one request line of len bytes (the newline excluded; any byte
+ * may come).  Returns 0, or EINVAL with why filled for the client. */
+int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
+                  size_t wlen);
+/* Writes the `set` request that gives back the settings r (stored
+ * under r->pattern).  Returns the length, or -1 if len is too small. */
+int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len);
+/* "min, max, ...": the keys of a runtime setting, for messages. */
+const char *mrx_ctl_key_names(void);
+
 /* Engine internals the status writer reads (engine.c). */
 const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);
 const char *mrx_engine_backend_name(const mrx_engine *e);
+/* Milliseconds of the monotonic clock since the last complete tick (0
+ * before the first). */
+uint64_t mrx_engine_tick_age_ms(const mrx_engine *e);
 
 #endif /* MRX_INTERNAL_H */

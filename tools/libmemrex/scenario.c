@@ -508,7 +508,7 @@ int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 
     if (!cfg)
         return ENOMEM;
-    rc = mrx_refuse_nul(path, report);
+    rc = mrx_cfg_file_check(path, report);
     if (!rc) {
         rc = xlu_cfg_readfile(cfg, path);
         if (rc)

@@ -684,9 +684,18 @@ static int sim_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
     if (s->speed > 0)
         wall = (int)((double)timeout_ms / s->speed);
     if (stop_fd >= 0) {
+        struct timespec t0, t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = poll(&pfd, 1, wall);
-        if (rc > 0)
+        if (rc > 0) {
+            /* woken early: the simulated clock kept pace meanwhile */
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            advance(s, (uint32_t)MRX_MIN((double)timeout_ms, s->speed *
+                    ((t1.tv_sec - t0.tv_sec) * 1e3 +
+                     (t1.tv_nsec - t0.tv_nsec) / 1e6)));
             return 1;
+        }
         if (rc < 0 && errno != EINTR)
             return -errno;
     } else if (wall) {
