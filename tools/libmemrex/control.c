@@ -234,7 +234,7 @@ static void do_reserve(mrx_ctl *c, mrx_engine *e, int fd, char *args)
 {
     char *save = NULL, *sz = strtok_r(args, " ", &save);
     char *to = strtok_r(NULL, " ", &save);
-    unsigned long secs = 30;
+    unsigned long secs = MRX_RESERVE_TIMEOUT_S;
     uint64_t kb;
 
     if (!sz || mrx_parse_size_kb(sz, 'm', &kb) || !kb ||

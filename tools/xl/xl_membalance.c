@@ -353,6 +353,19 @@ static void reload(mrx_engine *e, const start_opts *o, xentoollog_logger *lg)
 /* The daemon's loop: tick, publish, then sleep in the backend until the
  * interval passes, a guest event arrives, a request comes on the control
  * socket or a signal.  Returns 0 when stopped, -1 on a fatal error. */
+/* Reservations the simulated host's scenario asks for (its events),
+ * passed to the engine as `reserve` would; whether one is pending. */
+static bool sim_reservations(mrx_engine *e, mrx_backend *b)
+{
+    uint64_t kb, fr;
+    uint32_t timeout_ms;
+
+    while (mrx_sim_reserve_due(b, &kb, &timeout_ms))
+        mrx_engine_reserve(e, kb, mrx_engine_snapshot(e)->now_ms +
+                           timeout_ms);
+    return mrx_engine_reserve_state(e, &fr) == 0;
+}
+
 static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
                     const paths *pt, int sfd, mrx_ctl *ctl,
                     uint64_t stop_ms, xentoollog_logger *lg)
@@ -380,6 +393,8 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
         if (mrx_engine_tick(e))
             xtl_log(lg, XTL_WARN, -1, PROG, "tick failed; retrying");
         pending = mrx_ctl_serve(ctl, e) == 1;
+        if (o->simulate && sim_reservations(e, b))
+            pending = true;
         publish(e, o, pt, lg);
         if (stop_ms && mrx_engine_snapshot(e)->now_ms >= stop_ms) {
             rc = 0;
