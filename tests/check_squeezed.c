@@ -68,7 +68,7 @@ typedef struct sq_dom {
     unsigned min, actual, max, speed, inaccuracy;
 } sq_dom;
 
-typedef enum { SQ_OK, SQ_TIMEOUT, SQ_BROKEN } sq_outcome;
+typedef enum { SQ_OK, SQ_TIMEOUT, SQ_SHORT, SQ_KEPT, SQ_BROKEN } sq_outcome;
 
 typedef struct sq_scen {
     const char *name, *what;
@@ -141,6 +141,8 @@ static const sq_scen scen[] = {
 static const char *const outcome_name[] = {
     [SQ_OK] = "success",
     [SQ_TIMEOUT] = "failure (reservation timed out)",
+    [SQ_SHORT] = "failure (met, but not guaranteed or not there to build)",
+    [SQ_KEPT] = "failure (not given back)",
     [SQ_BROKEN] = "failure (invariants broken)",
 };
 
@@ -330,14 +332,14 @@ static void run_scenario(const sq_scen *sc, sq_run *r, inv_stats *inv,
             if (g < (int64_t)(sc->required * MIB)) {
                 snprintf(r->why, sizeof(r->why), "met at %.1f s, but only "
                          "%" PRId64 " KiB guaranteed free", r->met_s, g);
-                r->got = SQ_TIMEOUT;
+                r->got = SQ_SHORT;
                 break;
             }
             /* 2. the new domain takes the memory */
             if (mrx_sim_build(b, name)) {
                 snprintf(r->why, sizeof(r->why), "building %s failed at "
                          "%.1f s", name, now / 1000.0);
-                r->got = SQ_TIMEOUT;
+                r->got = SQ_SHORT;
                 break;
             }
             r->built_s = now / 1000.0;
@@ -359,7 +361,7 @@ static void run_scenario(const sq_scen *sc, sq_run *r, inv_stats *inv,
                 break;
             }
             if (now > lapse_ms + SQ_GIVE_BACK_MS) {
-                r->got = SQ_TIMEOUT;
+                r->got = SQ_KEPT;
                 r->left_kb = beyond_reserve(snap, &p);
                 snprintf(r->why, sizeof(r->why), "%" PRIu64 " MiB still "
                          "free beyond the reserve at %.1f s", r->left_kb /
