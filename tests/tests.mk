@@ -36,3 +36,16 @@ check-realguest: tests/check_realguest$(EXEEXT)
 	top_srcdir=$(abs_top_srcdir) CK_VERBOSITY=normal \
 		$(abs_top_builddir)/tests/check_realguest
 .PHONY: check-realguest
+
+# XAPI squeezed's simulator scenarios against proportional and the plan
+# (tests/check_squeezed.c), in `make check`; `make check-squeezed` runs
+# it alone, one line per scenario on stdout.
+check_PROGRAMS += tests/check_squeezed
+TESTS += tests/check_squeezed
+tests_check_squeezed_SOURCES = tests/check_squeezed.c tests/invariants.c \
+	tests/invariants.h
+tests_check_squeezed_CFLAGS = $(TEST_CFLAGS)
+tests_check_squeezed_LDADD = $(TEST_LIBS)
+check-squeezed: tests/check_squeezed$(EXEEXT)
+	CK_VERBOSITY=normal $(abs_top_builddir)/tests/check_squeezed
+.PHONY: check-squeezed

@@ -156,7 +156,7 @@ static int parse_unset(char **w, unsigned n, mrx_ctl_req *rq, char *why,
 static int parse_reserve(char **w, unsigned n, mrx_ctl_req *rq, char *why,
                          size_t wlen)
 {
-    rq->secs = 30;
+    rq->secs = MRX_RESERVE_TIMEOUT_S;
     if (n < 2 || n > 3 || mrx_parse_size_kb(w[1], 'm', &rq->kb) ||
         !rq->kb || (n == 3 && mrx_parse_ulong(w[2], 3600, &rq->secs)) ||
         !rq->secs)

@@ -336,9 +336,21 @@ typedef struct mrx_sim_totals {
     uint64_t target_changes;
     double slowdown_ms;      /* work time lost to swapping, summed */
     uint64_t oom_kills;      /* workloads the guests' OOM killer killed */
+    uint64_t builds_failed;  /* domain builds short of free memory */
 } mrx_sim_totals;
 
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t);
+
+/* A reservation the scenario's events ask for (at=T,reserve=SIZE), each
+ * once, when its time has come: 1 with kb and timeout_ms filled, for
+ * the caller to pass to mrx_engine_reserve; 0 when none is due. */
+int mrx_sim_reserve_due(mrx_backend *b, uint64_t *kb, uint32_t *timeout_ms);
+/* Builds the scenario's domain called name now, taking its memory from
+ * free memory (a domain a build event names, or one whose start is yet
+ * to come).  Returns 0; ENOENT for no such domain; EBUSY if it was
+ * built already; ENOMEM, counted in builds_failed, when the host has
+ * less free memory than it needs (the domain is then never built). */
+int mrx_sim_build(mrx_backend *b, const char *name);
 
 /* MemAvailable below this counts as low (mrx_sim_dom_stats). */
 #define MRX_SIM_LOW_AVAIL_KB    (64 * 1024)

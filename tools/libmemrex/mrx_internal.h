@@ -15,6 +15,9 @@
 #define MRX_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MRX_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Timeout of a reservation asked without one (`reserve SIZE`). */
+#define MRX_RESERVE_TIMEOUT_S 30
+
 /* Policies, each in its own policy_NAME.c. */
 extern const mrx_policy mrx_policy_static;
 extern const mrx_policy mrx_policy_proportional;
@@ -119,7 +122,21 @@ typedef struct mrx_simdom_spec {
     bool psi;                    /* the guest kernel reports memory stall */
     uint32_t start_ms, stop_ms;  /* appears / is destroyed (0: never) */
     uint32_t wl_start_ms;        /* workload starts this long after it */
+    uint64_t inaccuracy_kb;      /* balloon stops this far off its target */
+    uint32_t stall_period_ms;    /* fixed-period stall (0: none): */
+    uint32_t stall_ms;           /*   stalled for the last stall_ms of it */
+    uint32_t boot_ms;            /* built, not booted (paused) this long */
+    bool by_event;               /* built by a build event, not at start */
 } mrx_simdom_spec;
+
+/* Something the scenario makes happen at a time (host key events). */
+typedef struct mrx_sim_event {
+    uint32_t at_ms;
+    enum { MRX_EV_RESERVE, MRX_EV_BUILD } kind;
+    uint64_t kb;                 /* reserve: memory asked for */
+    uint32_t timeout_ms;         /* reserve: its timeout */
+    unsigned dom;                /* build: index of the domain built */
+} mrx_sim_event;
 
 struct mrx_scenario {
     uint64_t host_kb;
@@ -128,6 +145,8 @@ struct mrx_scenario {
     uint32_t agent_ms;
     unsigned ndom;
     mrx_simdom_spec *dom;
+    unsigned nev;                /* in time order */
+    mrx_sim_event *ev;
 };
 
 /* Per-domain memory of the filter stage (filter.c). */

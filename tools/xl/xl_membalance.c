@@ -460,6 +460,20 @@ static void reload(mrx_engine *e, const start_opts *o, xentoollog_logger *lg)
     }
 }
 
+/* Reservations the simulated host's scenario asks for (its events),
+ * passed to the engine as `reserve` would; whether one is pending. */
+static bool sim_reservations(mrx_engine *e, mrx_backend *b)
+{
+    uint64_t kb, fr;
+    uint32_t timeout_ms;
+
+    while (mrx_sim_reserve_due(b, &kb, &timeout_ms))
+        mrx_engine_reserve(e, kb, mrx_engine_snapshot(e)->now_ms +
+                           timeout_ms);
+    return mrx_engine_reserve_state(e, &fr) == 0;
+}
+
+
 /* Sleeps in the backend until the next tick is due (wait_ms of its
  * clock) or a guest event comes, serving the control socket and the
  * signals meanwhile.  Returns 0 to tick, 1 to stop, -1 on an error. */
@@ -532,7 +546,7 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
 {
     struct epoll_event ev = { .events = EPOLLIN };
     int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1, r;
-    bool checked = false;
+    bool checked = false, pending;
 
     if (ep < 0) {
         xtl_log(lg, XTL_ERROR, errno, PROG, "epoll_create1");
@@ -557,7 +571,10 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
         }
         mrx_daemon_ready(1);
         /* a reservation waits for memory: look again soon */
-        if (mrx_ctl_serve(ctl, e) == 1 && wait_ms > 500)
+        pending = mrx_ctl_serve(ctl, e) == 1;
+        if (o->simulate && sim_reservations(e, b))
+            pending = true;
+        if (pending && wait_ms > 500)
             wait_ms = 500;
         publish(e, o, pt, lg);
         if (stop_ms && mrx_engine_snapshot(e)->now_ms >= stop_ms) {
