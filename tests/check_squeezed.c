@@ -85,20 +85,13 @@ typedef struct sq_scen {
 /* squeezed's compensation for an inaccuracy of 4: twice it. */
 #define COMPENSATED (8 * MIB)
 
-/* Until the core compensates the inaccuracy, a and b time out (the
- * run with inaccuracy 0 succeeds): the test asserts that, so that the
- * fix shows here and the mark is removed with it. */
-#define INACCURACY_DEFECT "balloons settled 4 MiB short of their targets " \
-    "count as freed (plan step 2), so nothing else is asked and the " \
-    "reservation stays 4 MiB short"
-
 static const sq_scen scen[] = {
     { "a", "hidden floor, and a large domain stuck every other 0.25 s",
-      SQ_OK, INACCURACY_DEFECT, 0, 1000, COMPENSATED, 0, 2,
+      SQ_OK, NULL, 0, 1000, COMPENSATED, 0, 2,
       { { "hidden_floor=1250m", 1000, 1500, 2000, 100, 4 },
         { "stall=0.5:50", 2500, 3500, 4500, 500, 4 } } },
     { "b", "two domains stuck half the time, periods 6 s and 3 s",
-      SQ_OK, INACCURACY_DEFECT, 0, 1000, COMPENSATED, 0, 2,
+      SQ_OK, NULL, 0, 1000, COMPENSATED, 0, 2,
       { { "stall=6:50", 500, 3500, 4500, 100, 4 },
         { "stall=3:50", 500, 1500, 2500, 100, 4 } } },
     { "c", "minimums too high to free enough",

@@ -367,6 +367,30 @@ static void reserve_update(mrx_engine *e)
     }
 }
 
+/* Which way target asks a balloon now at current: 1 up, -1 down, 0
+ * there (within tol). */
+static int direction(uint64_t target, uint64_t current, uint64_t tol)
+{
+    if (target > current + tol)
+        return 1;
+    return target + tol < current ? -1 : 0;
+}
+
+/* A new target restarts the stuck clock only when it asks the balloon
+ * the other way than the last one (or the balloon had reached that):
+ * a target that keeps moving while the balloon does not is no
+ * progress. */
+static void watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+                         uint64_t now, uint64_t tol)
+{
+    if (direction(r->watch_target_kb, d->current_kb, tol) !=
+        direction(target, d->current_kb, tol)) {
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+    }
+    r->watch_target_kb = target;
+}
+
 /* Squeezed's stuckness monitor: a domain away from its target that
  * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
  * whatever happens meanwhile (the plan holds its target at what it has,
@@ -377,7 +401,7 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
     uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
     uint64_t gap = d->current_kb > d->target_kb ?
                    d->current_kb - d->target_kb : d->target_kb - d->current_kb;
-    uint64_t was;
+    int dir;
 
     if (r->stuck && now < r->stuck_until_ms) {
         d->stuck = true;
@@ -388,15 +412,17 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
         r->progress_ms = now;
         r->watch_current_kb = d->current_kb;
     }
-    if (gap <= tol || r->watch_target_kb != d->target_kb) {
-        r->watch_target_kb = d->target_kb;
+    if (gap <= tol) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
-    was = r->watch_current_kb > d->target_kb ?
-          r->watch_current_kb - d->target_kb :
-          d->target_kb - r->watch_current_kb;
-    if (gap < was) {
+    if (r->watch_target_kb != d->target_kb)
+        watch_target(r, d, d->target_kb, now, tol);
+    /* moved the way the target asks (a target that runs ahead of a
+     * moving balloon does not make it stuck) */
+    dir = direction(d->target_kb, d->current_kb, tol);
+    if ((dir > 0 && d->current_kb > r->watch_current_kb) ||
+        (dir < 0 && d->current_kb < r->watch_current_kb)) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
@@ -604,9 +630,7 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx_strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
-    r->watch_target_kb = o->target_kb;
-    r->watch_current_kb = d->current_kb;
-    r->progress_ms = e->snap.now_ms;
+    watch_target(r, d, o->target_kb, e->snap.now_ms, e->p.stuck_tolerance_kb);
 }
 
 /* One restoring pass; returns how many domains still differ. */
