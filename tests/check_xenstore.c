@@ -772,6 +772,7 @@ START_TEST(burst_is_one_wakeup)
     mrx_xsg *g = mrx_xsg_open(NULL);
     pthread_t th;
     uint64_t t0;
+    unsigned tries;
 
     ck_assert_ptr_nonnull(g);
     mrx_xsg_set_min_wake(g, 400);
@@ -787,12 +788,14 @@ START_TEST(burst_is_one_wakeup)
     ck_assert_int_eq(mrx_xsg_wait(g, 5000, -1), 0);
     ck_assert_uint_lt(mrx_xsg_now_ms() - t0, 1000);
     mrx_xsg_counters_get(g, &c1);
-    if (c1.guest_events - c0.guest_events < 50) {
-        ck_assert_int_eq(mrx_xsg_wait(g, 5000, -1), 0);
+    for (tries = 0; c1.guest_events - c0.guest_events < 50 && tries < 5;
+         tries++) {
+        ck_assert_int_eq(mrx_xsg_wait(g, 1000, -1), 0);
         mrx_xsg_counters_get(g, &c1);
     }
     ck_assert_uint_eq(c1.guest_events - c0.guest_events, 50);
-    ck_assert_uint_le(c1.early_wakes - c0.early_wakes, 2);
+    ck_assert_uint_le(c1.early_wakes - c0.early_wakes, 1 + tries);
+    ck_assert_uint_lt(c1.early_wakes - c0.early_wakes, 50);
     /* and nothing left over for the next wait */
     t0 = mrx_xsg_now_ms();
     ck_assert_int_eq(mrx_xsg_wait(g, 300, -1), 0);
