@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <xenstore.h>
 
@@ -32,6 +34,11 @@
  * reported at once. */
 #define CHANGE_MIN_KB (32 * 1024)
 #define CHANGE_PCT 5
+/* So is memory stall of this much since the last report (us), and a
+ * PSI trigger wakes the agent when some task stalled 100 ms in a 1 s
+ * window (the kernel's window: 500 ms to 10 s). */
+#define CHANGE_STALL_US 20000
+#define PSI_TRIGGER "some 100000 1000000"
 #define BACKOFF_MAX_MS 60000
 
 typedef struct opts {
@@ -246,8 +253,50 @@ static bool significant(const agent_sample *last, const agent_sample *cur)
              : last->committed_kb - cur->committed_kb;
     df = cur->free_kb > last->free_kb ? cur->free_kb - last->free_kb
                                       : last->free_kb - cur->free_kb;
-    /* swapping in: the guest is short of memory now */
-    return dc > thr || df > thr || cur->swap_in > last->swap_in;
+    /* swapping in, or stalled on memory: the guest is short now */
+    return dc > thr || df > thr || cur->swap_in > last->swap_in ||
+           (cur->have_psi && cur->psi_some_us >= last->psi_some_us +
+            CHANGE_STALL_US);
+}
+
+/* A PSI trigger on proc_dir's pressure/memory (Linux 5.2+; on 6.1 it
+ * needs CAP_SYS_RESOURCE): an fd that polls POLLPRI when the guest
+ * stalls, or -1 (said once) when the kernel or rights do not allow. */
+static int psi_trigger(const char *proc_dir)
+{
+    char path[4096];
+    struct stat st;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/pressure/memory", proc_dir);
+    fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    /* the kernel's files have no size: a --proc copy is not written */
+    if (fd >= 0 && (fstat(fd, &st) || st.st_size)) {
+        close(fd);
+        errno = ENOTSUP;
+        fd = -1;
+    }
+    if (fd >= 0 && write(fd, PSI_TRIGGER, strlen(PSI_TRIGGER) + 1) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0)
+        logmsg(LOG_NOTICE, "no memory stall trigger (%s): stall is "
+               "checked every check period", strerror(errno));
+    return fd;
+}
+
+/* Sleeps ms, or less if the stall trigger fires. */
+static void wait_check(int trig, unsigned ms)
+{
+    struct pollfd p = { .fd = trig, .events = POLLPRI };
+
+    if (trig < 0) {
+        sleep_ms(ms);
+        return;
+    }
+    if (poll(&p, 1, (int)ms) > 0 && (p.revents & (POLLERR | POLLNVAL)))
+        sleep_ms(ms);           /* a broken trigger must not spin */
 }
 
 static bool put(struct xs_handle *h, xs_transaction_t t, const char *dir,
@@ -419,7 +468,7 @@ static int run_loop(const opts *o)
     unsigned backoff = 0;
     bool have_last = false, read_failing = false, write_failing = false;
     char why[256];
-    int rc;
+    int rc, trig = psi_trigger(o->proc_dir);
 
     memset(&last, 0, sizeof(last));
     while (!stopping) {
@@ -479,8 +528,10 @@ static int run_loop(const opts *o)
                 last_write = now;
             }
         }
-        sleep_ms(o->check_ms);
+        wait_check(trig, o->check_ms);
     }
+    if (trig >= 0)
+        close(trig);
     if (h)
         xs_close(h);
     return 0;
