@@ -12,7 +12,11 @@
  *  5. a domain in distress is never shrunk below what it holds, and is
  *     grown toward its distress goal from free memory beyond the reserve
  *     before any other domain grows; when free memory is short of that,
- *     other domains give the rest from above their floors.
+ *     other domains give the rest from above their floors.  Below its
+ *     working-set floor a domain is grown to it as the budget allows.
+ *
+ * Growth is served in tiers (distress, floors, the rest), each in full
+ * before the next, in proportion within one.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
