@@ -527,6 +527,7 @@ typedef struct mrx_status_dom {
     uint32_t domid;
     char name[MRX_NAME_LEN];
     uint64_t current_kb, target_kb, min_kb, max_kb;
+    uint64_t floor_kb;        /* effective floor (0 in older documents) */
     uint64_t demand_kb;       /* guest-reported need, 0 = unknown */
     bool managed, stuck, agent, pressure;
     char last[MRX_REASON_LEN];

@@ -101,6 +101,7 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
         sd->current_kb = get_u(d, "current_kb");
         sd->target_kb = get_u(d, "target_kb");
         sd->min_kb = get_u(d, "min_kb");
+        sd->floor_kb = get_u(d, "floor_kb");
         sd->max_kb = get_u(d, "max_kb");
         sd->demand_kb = get_u(d, "demand_kb");
         sd->managed = get_b(d, "managed");

@@ -217,11 +217,6 @@ static int write_atomic(const char *path, const char *data)
 /* ------------------------------------------------------------------ */
 /* The status table.                                                   */
 
-static const char *kb(uint64_t v, char *buf, size_t len)
-{
-    return mrx_format_kb(v, buf, len);
-}
-
 /* Whether the status lists the domain sel (a name or a domid). */
 static bool wanted_by_any(const mrx_status *st, const char *sel)
 {
@@ -250,29 +245,39 @@ static bool wanted(const char *name, uint32_t domid, int nsel, char **sel)
     return false;
 }
 
+/* The table, as `xl list` prints: one unit a column (MiB), the names
+ * aligned however long.  Flags: x excluded, a agent, p in distress
+ * (pressure), s stuck. */
 static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
 {
-    char a[16], b[16], c[16], d[16], e[16];
+    int w = 4;
     unsigned i;
 
-    fprintf(f, "%-20s %5s %8s %8s %8s %8s %8s %-5s %s\n", "Name", "ID",
-            "Current", "Target", "Min", "Max", "Demand", "Flags",
+    for (i = 0; i < st->n; i++)
+        if (wanted(st->dom[i].name, st->dom[i].domid, nsel, sel) &&
+            (int)strlen(st->dom[i].name) > w)
+            w = (int)strlen(st->dom[i].name);
+    fprintf(f, "%-*s %5s %7s %7s %7s %7s %7s %-5s %s\n", w, "Name", "ID",
+            "Mem", "Target", "Floor", "Max", "Demand", "Flags",
             "Last decision");
     for (i = 0; i < st->n; i++) {
         const mrx_status_dom *x = &st->dom[i];
-        char flags[6];
+        char flags[6], demand[24];
 
         if (!wanted(x->name, x->domid, nsel, sel))
             continue;
         snprintf(flags, sizeof(flags), "%c%c%c%c", x->managed ? '-' : 'x',
                  x->agent ? 'a' : '-', x->pressure ? 'p' : '-',
                  x->stuck ? 's' : '-');
-        fprintf(f, "%-20.20s %5u %8s %8s %8s %8s %8s %-5s %s\n", x->name,
-                x->domid, kb(x->current_kb, a, sizeof(a)),
-                kb(x->target_kb, b, sizeof(b)), kb(x->min_kb, c, sizeof(c)),
-                kb(x->max_kb, d, sizeof(d)),
-                x->demand_kb ? kb(x->demand_kb, e, sizeof(e)) : "-",
-                flags, x->last[0] ? x->last : "-");
+        if (x->demand_kb)
+            snprintf(demand, sizeof(demand), "%" PRIu64, x->demand_kb / 1024);
+        else
+            snprintf(demand, sizeof(demand), "-");
+        fprintf(f, "%-*s %5u %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7"
+                PRIu64 " %7s %-5s %s\n", w, x->name, x->domid,
+                x->current_kb / 1024, x->target_kb / 1024,
+                (x->floor_kb ? x->floor_kb : x->min_kb) / 1024,
+                x->max_kb / 1024, demand, flags, x->last[0] ? x->last : "-");
     }
 }
 
@@ -302,15 +307,11 @@ static uint64_t tick_age_ms(const mrx_status *st)
 
 static void print_header(FILE *f, const mrx_status *st)
 {
-    char a[16], b[16], c[16];
-
-    fprintf(f, "t=%.0fs tick age %.1fs policy=%s host: total %s free %s "
-            "reserve %s  reallocations %" PRIu64 "\n", st->now_ms / 1000.0,
-            tick_age_ms(st) / 1000.0, st->policy,
-            kb(st->host_total_kb, a, sizeof(a)),
-            kb(st->host_free_kb, b, sizeof(b)),
-            kb(st->host_reserve_kb, c, sizeof(c)),
-            st->counters.reallocations);
+    fprintf(f, "t=%.0fs tick age %.1fs policy=%s host (MiB): total %" PRIu64
+            " free %" PRIu64 " reserve %" PRIu64 "  reallocations %" PRIu64
+            "\n", st->now_ms / 1000.0, tick_age_ms(st) / 1000.0, st->policy,
+            st->host_total_kb / 1024, st->host_free_kb / 1024,
+            st->host_reserve_kb / 1024, st->counters.reallocations);
 }
 
 /* ------------------------------------------------------------------ */
