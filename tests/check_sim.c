@@ -219,6 +219,239 @@ START_TEST(test_early_ticks_hold)
 }
 END_TEST
 
+/* Between decisions the policy's own floor (each decision's floor_kb,
+ * which the status shows) is the one it last stated, not dropped:
+ * selfballoon states one for every guest with stats. */
+START_TEST(test_early_ticks_keep_floor)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_policy *pol = mrx_policies[_i];
+    uint64_t dec[64] = { 0 }, early = 0, kept = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "%s", pol->name);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 600; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n && i < 64; i++) {
+            if (!s->dom[i].managed)
+                continue;
+            if (!strstr(t[i].reason, "between decisions")) {
+                dec[i] = t[i].floor_kb;
+                continue;
+            }
+            early++;
+            ck_assert_msg(t[i].floor_kb == dec[i], "%s: d%u floor %" PRIu64
+                          " between decisions, %" PRIu64 " decided",
+                          pol->name, s->dom[i].domid, t[i].floor_kb, dec[i]);
+            if (dec[i])
+                kept++;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 100, -1), 0);
+    }
+    ck_assert_uint_gt(early, 0);
+    if (!strcmp(pol->name, "selfballoon"))
+        ck_assert_uint_gt(kept, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A backend around the simulated host that records the order of
+ * set_target calls within a tick. */
+typedef struct order_backend {
+    mrx_backend base;
+    mrx_backend *in;
+    unsigned n;
+    uint32_t domid[64];
+    uint64_t kb[64];
+} order_backend;
+
+static int ob_sample(mrx_backend *b, mrx_snapshot *s)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->sample(o->in, s);
+}
+
+static int ob_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
+{
+    order_backend *o = (order_backend *)b;
+
+    if (o->n < 64) {
+        o->domid[o->n] = domid;
+        o->kb[o->n++] = kb;
+    }
+    return o->in->ops->set_target(o->in, domid, kb);
+}
+
+static int ob_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->set_cpu_cap ?
+           o->in->ops->set_cpu_cap(o->in, domid, cap) : 0;
+}
+
+static int ob_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->wait(o->in, timeout_ms, stop_fd);
+}
+
+static const mrx_backend_ops order_ops = {
+    .name = "order",
+    .sample = ob_sample,
+    .set_target = ob_set_target,
+    .set_cpu_cap = ob_set_cpu_cap,
+    .wait = ob_wait,
+};
+
+/* Donors first: within a tick, every target that shrinks is set before
+ * any that grows (memory a receiver is given is what donors free). */
+START_TEST(test_donors_set_first)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    order_backend ob;
+    mrx_params p;
+    mrx_engine *e;
+    unsigned k, i, both = 0;
+
+    memset(&ob, 0, sizeof(ob));
+    ob.base.ops = &order_ops;
+    ob.base.lg = inv_quiet_logger();
+    ob.in = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    ck_assert_ptr_nonnull(ob.in);
+    mrx_params_default(&p);
+    p.interval_ms = 1000;
+    e = mrx_engine_new(&ob.base, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 600; k++) {
+        const mrx_snapshot *s;
+        bool grew = false, shrank_after = false, shrank = false;
+
+        ob.n = 0;
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        for (i = 0; i < ob.n; i++) {
+            const mrx_dom *d = mrx_snapshot_find(s, ob.domid[i]);
+
+            ck_assert_ptr_nonnull(d);
+            if (ob.kb[i] > d->target_kb) {
+                grew = true;
+            } else {
+                shrank = true;
+                shrank_after |= grew;
+            }
+        }
+        ck_assert_msg(!shrank_after, "tick %u: a donor was set after a "
+                      "receiver", k);
+        both += grew && shrank;
+        ck_assert_int_eq(ob_wait(&ob.base, p.interval_ms, -1), 0);
+    }
+    ck_assert_uint_gt(both, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(ob.in);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A slow balloon (8 MiB/s, 1 GiB to give back under a max= setting)
+ * moves toward its target on every tick for 128 s: that is progress,
+ * never stuck, and it gets there.  (static: only the plan's clamp to
+ * the ceiling moves it.) */
+START_TEST(test_slow_balloon_not_stuck)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=slow,memory=2g,maxmem=2g,speed=8m,"
+        "workload=steady:100m\" ]\n");
+    mrx_rule r;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "static");
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    memset(&r, 0, sizeof(r));
+    r.max_kb = 1024 * 1024;
+    ck_assert_int_eq(mrx_engine_override(e, "slow", &r), 0);
+    for (k = 0; k < 200; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+    }
+    ck_assert_uint_eq(mrx_engine_counters(e)->stuck_events, 0);
+    ck_assert_uint_eq(mrx_engine_snapshot(e)->dom[0].current_kb,
+                      1024 * 1024);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A reservation is kept free like the reserve: two guests of 1800 MiB
+ * (max 2 GiB) on a 4 GiB host under proportional take all but the
+ * 64 MiB reserve; asked for 512 MiB, proportional shares 512 MiB less
+ * and the plan reclaims it: met within the minute, with 512 MiB free
+ * beyond the reserve. */
+START_TEST(test_reservation_kept_free)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1800m,maxmem=2g,workload=steady:200m\",\n"
+        "  \"name=b,memory=1800m,maxmem=2g,workload=steady:200m\" ]\n");
+    uint64_t fr = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned k;
+    int state = 0;
+
+    mrx_params_default(&p);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 30; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+    }
+    mrx_engine_reserve_state(e, &fr);
+    ck_assert_uint_lt(fr, 512 * 1024);
+    mrx_engine_reserve(e, 512 * 1024,
+                       mrx_engine_snapshot(e)->now_ms + 60000);
+    for (k = 0; k < 60 && state != 1; k++) {
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        state = mrx_engine_reserve_state(e, &fr);
+    }
+    ck_assert_int_eq(state, 1);
+    ck_assert_uint_ge(fr, 512 * 1024);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The proportional policy moves memory from the small idle-3 (768 MiB,
  * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
  * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
@@ -534,6 +767,10 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
+    tcase_add_loop_test(tc, test_early_ticks_keep_floor, 0, npol);
+    tcase_add_test(tc, test_donors_set_first);
+    tcase_add_test(tc, test_slow_balloon_not_stuck);
+    tcase_add_test(tc, test_reservation_kept_free);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
     tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
