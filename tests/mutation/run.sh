@@ -4,13 +4,13 @@
 # For every mutation of tests/mutation/mutations.txt: apply its one-line
 # break to a scratch copy of the source tree (never to the real sources),
 # rebuild the library and the suites it names, run them, and say whether
-# a suite failed (killed), none did (SURVIVED) or the mutation could not
+# a suite failed or hung (killed), none did (SURVIVED) or it could not
 # be applied or built (ERROR: its text is not in the file exactly once,
 # or the break does not compile).  Exits 1 when anything survived or
 # erred, 2 when the unbroken tree already fails.
 #
-#   run.sh [--srcdir DIR] [--only ID[,ID...]] [--jobs N] [--timeout S]
-#          [--keep] [--list]
+#   run.sh [--srcdir DIR] [--table FILE] [--only ID[,ID...]] [--jobs N]
+#          [--timeout S] [--keep] [--list]
 #
 # SPDX-License-Identifier: LGPL-2.1-only
 
@@ -102,6 +102,16 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
+records > "$scratch/records" || exit 2
+dup=$(cut -f 1 "$scratch/records" | sort | uniq -d | tr '\n' ' ')
+[ -z "$dup" ] || { echo "run.sh: ids used twice: $dup" >&2; exit 2; }
+for id in $(echo "$only" | tr , ' '); do
+    cut -f 1 "$scratch/records" | grep -qx -- "$id" || {
+        echo "run.sh: no mutation $id in $table" >&2
+        exit 2
+    }
+done
+
 # A clean copy: the files git knows (tracked, or new and not ignored),
 # as they are in the working tree; without git, the whole tree.
 if git -C "$srcdir" rev-parse --git-dir >/dev/null 2>&1; then
@@ -121,7 +131,7 @@ echo "mutation-check: configuring a scratch copy" >&2
     exit 2
 }
 
-suites_all=$(records | awk -F '\t' '{ print $4 }' | tr ' ' '\n' | sort -u |
+suites_all=$(cut -f 4 "$scratch/records" | tr ' ' '\n' | sort -u |
              tr '\n' ' ')
 targets()
 {
@@ -186,7 +196,6 @@ killed=0
 survived=0
 errors=0
 tab=$(printf '\t')
-records > "$scratch/records" || exit 2
 while IFS="$tab" read -r id rule file suites from to; do
     wanted "$id" || continue
     f=$tree/$file
@@ -212,11 +221,13 @@ while IFS="$tab" read -r id rule file suites from to; do
         echo "  $id: the break does not build, see $log.build.log" >&2
     else
         for s in $suites; do
-            if ! run_suite "$s" "$log.$s.log"; then
-                verdict=killed
-                by=$s
-                break
-            fi
+            run_suite "$s" "$log.$s.log"
+            rc=$?
+            [ $rc -eq 0 ] && continue
+            verdict=killed
+            by=$s
+            [ $rc -eq 124 ] && by="$s(timeout)"
+            break
         done
     fi
     # restored with a new mtime, so that the next build recompiles it
