@@ -222,8 +222,10 @@ START_TEST(test_fistpoint_breaks_check)
 }
 END_TEST
 
-/* Host free 20 MiB with a 64 MiB reserve: 44 MiB must come back, from
- * headroom above the floor in proportion (300 and 100 MiB: 33 + 11). */
+/* Host free 20 MiB with a 64 MiB reserve: 44 MiB must come back, and
+ * the stuck tolerance (2 MiB) more, as squeezed compensates a balloon
+ * that settles short: 46 MiB from headroom above the floor in
+ * proportion (300 and 100 MiB: 34.5 + 11.5). */
 START_TEST(test_reserve_restored)
 {
     add(1, 428 * MIB, 128 * MIB, 2048 * MIB);
@@ -232,8 +234,8 @@ START_TEST(test_reserve_restored)
     want[0].target_kb = 600 * MIB;
     want[1].target_kb = 228 * MIB;
     plan_ok();
-    ck_assert_uint_eq(out[0].target_kb, 395 * MIB);
-    ck_assert_uint_eq(out[1].target_kb, 217 * MIB);
+    ck_assert_uint_eq(out[0].target_kb, 428 * MIB - 35328);
+    ck_assert_uint_eq(out[1].target_kb, 228 * MIB - 11776);
 }
 END_TEST
 

@@ -168,8 +168,9 @@ START_TEST(test_fistpoint_distress_caught)
 END_TEST
 
 /* Woken ten times an interval (as guest events do), the engine changes
- * a domain's target at most once per interval but for distress and the
- * reserve: the policies decide once per interval. */
+ * a domain's target at most once per interval but for the plan's own
+ * rules (distress, the working-set floor, the reserve): the policies
+ * decide once per interval. */
 START_TEST(test_early_ticks_hold)
 {
     mrx_scenario *sc = load_text(mrx_scenario_default_text());
@@ -198,6 +199,7 @@ START_TEST(test_early_ticks_hold)
 
             if (!d->managed || t[i].target_kb == d->target_kb ||
                 strstr(t[i].reason, "distress") ||
+                strstr(t[i].reason, "working set") ||
                 strstr(t[i].reason, "reserve"))
                 continue;
             changes++;
@@ -446,6 +448,65 @@ START_TEST(test_reservation_kept_free)
     }
     ck_assert_int_eq(state, 1);
     ck_assert_uint_ge(fr, 512 * 1024);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* The CPU caps sla sets go back, to what each domain had when first
+ * seen, when its policy changes and at stop (release_caps). */
+START_TEST(test_sla_caps_given_back)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"3g\"\nagent_interval = 1\ndomains = [ "
+        "\"name=vm1,memory=512m,maxmem=2g,workload=steady:150m,rt=200,"
+        "cpu=10\", \"name=vm2,memory=512m,maxmem=2g,workload=steady:650m,"
+        "load=1.5,rt=1450,cpu=60\" ]\n");
+    const mrx_snapshot *s;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k, capped = 0;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    p.interval_ms = 1000;
+    p.nrules = 1;
+    snprintf(p.rule[0].pattern, sizeof(p.rule[0].pattern), "vm*");
+    p.rule[0].sla_limit = 900;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (k = 0; k < 10; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    }
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        capped += s->dom[i].cpu_cap > 0;
+    ck_assert_uint_eq(capped, 2);
+    /* a switch to a policy that sets no cap gives them back */
+    snprintf(p.policy, sizeof(p.policy), "proportional");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        ck_assert_int_eq(s->dom[i].cpu_cap, 0);
+    /* and at stop */
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    for (k = 0; k < 3; k++) {
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+    }
+    ck_assert_int_gt(mrx_engine_snapshot(e)->dom[0].cpu_cap, 0);
+    ck_assert_uint_eq(mrx_engine_release_caps(e), 2);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
     mrx_engine_free(e);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
@@ -752,6 +813,240 @@ START_TEST(test_risefall)
 }
 END_TEST
 
+/* The keys of squeezed's models and the events, each refused with a
+ * message naming it when it is malformed. */
+START_TEST(test_squeezed_keys_errors)
+{
+    static const struct { const char *text, *says; } bad[] = {
+        { "domains = [ \"name=a,memory=1g,inaccuracy=4x\" ]",
+          "bad value '4x' for 'inaccuracy'" },
+        { "domains = [ \"name=a,memory=1g,inaccuracy=1g\" ]",
+          "inaccuracy must be below memory" },
+        { "domains = [ \"name=a,memory=1g,stall=0.05:50\" ]",
+          "bad value '0.05:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:0\" ]",
+          "bad value '2:0' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:100\" ]",
+          "bad value '2:100' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2\" ]",
+          "bad value '2' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=1.2345:50\" ]",
+          "bad value '1.2345:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=-1:50\" ]",
+          "bad value '-1:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:50,balloon=stuck\" ]",
+          "stall needs balloon=ok" },
+        { "domains = [ \"name=a,memory=1g,boot=-1\" ]",
+          "bad value '-1' for 'boot'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"reserve=1g\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,build=a\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,build=a,timeout=3\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=0\" ]",
+          "bad value '0' for 'reserve'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,timeout=0\" ]",
+          "bad value '0' for 'timeout'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,timeout=3601\" ]",
+          "bad value '3601' for 'timeout'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=x,reserve=1g\" ]", "bad value 'x' for 'at'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,free=1g\" ]", "unknown key 'free'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,build=b\" ]", "no domain 'b' to build" },
+        { "domains = [ \"name=a,memory=1g\", \"name=b,memory=1g,start=5\" ]\n"
+          "events = [ \"at=1,build=b\" ]", "'b' is built at start" },
+        { "domains = [ \"name=Domain-0,memory=1g\" ]\n"
+          "events = [ \"at=1,build=Domain-0\" ]",
+          "'Domain-0' is built at start" },
+        { "domains = [ \"name=a,memory=1g\", \"name=b,memory=1g\" ]\n"
+          "events = [ \"at=1,build=b\", \"at=2,build=b\" ]",
+          "events[1]: 'b' is built at start" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=5,reserve=1g\", \"at=2,reserve=1g\" ]",
+          "events[1]: events must be in time order" },
+    };
+    unsigned i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        mrx_scenario *sc = NULL;
+        FILE *f = tmpfile();
+        char buf[512] = "";
+
+        ck_assert_int_ne(mrx_scenario_parse(bad[i].text, "t", f, &sc), 0);
+        ck_assert_ptr_null(sc);
+        rewind(f);
+        ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
+        ck_assert_msg(strstr(buf, bad[i].says), "%s: said '%s', not '%s'",
+                      bad[i].text, buf, bad[i].says);
+        fclose(f);
+    }
+}
+END_TEST
+
+/* inaccuracy: the balloon stops that far short of its target, going
+ * down and going up. */
+START_TEST(test_inaccuracy)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1g,maxmem=2g,inaccuracy=4m,agent=no\","
+        " \"name=b,memory=1g,maxmem=2g,agent=no\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    unsigned i;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 1);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(b->ops->set_target(b, snap.dom[i].domid,
+                                            512 * 1024), 0);
+    sim_run(b, 10);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 516 * 1024);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 512 * 1024);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(b->ops->set_target(b, snap.dom[i].domid,
+                                            1536 * 1024), 0);
+    sim_run(b, 10);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1532 * 1024);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 1536 * 1024);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* stall=2:50 at 100 MiB/s: moves for the first second of every two,
+ * so 100 MiB after 1 s and after 2 s, 500 MiB after 10 s. */
+START_TEST(test_stall)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=2g,maxmem=2g,speed=100m,stall=2:50,"
+        "agent=no\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 0);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[0].domid, 512 * 1024),
+                     0);
+    sim_run(b, 1);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1898 * 1024);
+    sim_run(b, 7);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1548 * 1024);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* boot=10: the domain holds its memory from the start, but its balloon
+ * does not move and its agent does not report until it boots. */
+START_TEST(test_boot)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1g,maxmem=1g,boot=10\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    const mrx_dom *d;
+
+    mrx_snapshot_init(&snap);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 1024 * 1024);
+    ck_assert(!d->gs.valid);
+    ck_assert_int_eq(b->ops->set_target(b, d->domid, 512 * 1024), 0);
+    sim_run(b, 9);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 1024 * 1024);
+    ck_assert(!d->gs.valid);
+    sim_run(b, 2);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_lt(d->current_kb, 1024 * 1024);
+    ck_assert(d->gs.valid);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* Events: a reservation is due once from its time; a build event takes
+ * the domain's memory from free memory then, and fails (counted) when
+ * there is not that much free; mrx_sim_build builds one now. */
+START_TEST(test_events)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"3g\"\n"
+        "domains = [ \"name=a,memory=1g\", \"name=b,memory=512m\","
+        " \"name=c,memory=2g\", \"name=d,memory=256m,start=200\","
+        " \"name=e,memory=2g,start=50\" ]\n"
+        "events = [ \"at=2,reserve=700m,timeout=60\", \"at=3.5,build=b\","
+        " \"at=4,build=c\", \"at=6,reserve=1g\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    mrx_sim_totals tot;
+    uint64_t kb = 0, free0;
+    uint32_t to = 0;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 0);
+    ck_assert_uint_eq(snap.n, 1);
+    free0 = snap.host_free_kb;
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 0);
+    sim_run(b, 2);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 1);
+    ck_assert_uint_eq(kb, 700 * 1024);
+    ck_assert_uint_eq(to, 60000);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 0);
+    sim_run(b, 1);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1024 * 1024);
+    ck_assert_uint_eq(snap.n, 1);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    sample_one(b, &snap, 1);
+    ck_assert_uint_eq(snap.n, 2);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 512 * 1024);
+    ck_assert_uint_eq(snap.host_free_kb, free0 - 512 * 1024);
+    /* c needs 2 GiB: its build fails, and it never appears */
+    sim_run(b, 3);
+    mrx_sim_totals_get(b, &tot);
+    ck_assert_uint_eq(tot.builds_failed, 1);
+    sample_one(b, &snap, 0);
+    ck_assert_uint_eq(snap.n, 2);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 1);
+    ck_assert_uint_eq(kb, 1024 * 1024);
+    ck_assert_uint_eq(to, 30000);
+    ck_assert_int_eq(mrx_sim_build(b, "nosuch"), ENOENT);
+    ck_assert_int_eq(mrx_sim_build(b, "a"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "c"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "d"), 0);
+    ck_assert_int_eq(mrx_sim_build(b, "d"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "e"), ENOMEM);
+    mrx_sim_totals_get(b, &tot);
+    ck_assert_uint_eq(tot.builds_failed, 2);
+    sample_one(b, &snap, 2);
+    ck_assert_uint_eq(snap.n, 3);
+    ck_assert_uint_eq(snap.host_free_kb, free0 - 768 * 1024);
+    sim_run(b, 100);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1024 * 1024);
+    ck_assert_uint_eq(snap.n, 3);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -766,6 +1061,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_fistpoint_caught);
     tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
+    tcase_add_test(tc, test_sla_caps_given_back);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_early_ticks_keep_floor, 0, npol);
     tcase_add_test(tc, test_donors_set_first);
@@ -779,6 +1075,11 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_pv_offset);
     tcase_add_test(tc, test_oom_kill);
     tcase_add_test(tc, test_risefall);
+    tcase_add_test(tc, test_squeezed_keys_errors);
+    tcase_add_test(tc, test_inaccuracy);
+    tcase_add_test(tc, test_stall);
+    tcase_add_test(tc, test_boot);
+    tcase_add_test(tc, test_events);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mrx_internal.h"
 
@@ -32,6 +33,7 @@ struct mrx_engine {
     uint64_t resv_kb, resv_deadline_ms;
     int resv_state;
     uint64_t decided_ms;         /* when the policies last decided */
+    uint64_t tick_mono_ms;       /* when the last tick completed */
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -273,6 +275,55 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
     return 0;
 }
 
+int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys)
+{
+    mrx_rule *o;
+    unsigned i;
+
+    for (i = 0; i < e->novr; i++)
+        if (!strcmp(e->ovr[i].pattern, domain))
+            break;
+    if (i == e->novr)
+        return ENOENT;
+    o = &e->ovr[i];
+    if (keys & MRX_SET_MIN)
+        o->min_kb = 0;
+    if (keys & MRX_SET_MAX)
+        o->max_kb = 0;
+    if (keys & MRX_SET_WEIGHT)
+        o->weight = 0;
+    if (keys & MRX_SET_POLICY)
+        o->policy[0] = '\0';
+    if (keys & MRX_SET_EXCLUDE)
+        o->exclude = false;
+    LOG(e, NOTICE, "settings for %s removed (keys 0x%x)", domain, keys);
+    if (o->min_kb || o->max_kb || o->weight || o->sla_limit ||
+        o->policy[0] || o->exclude)
+        return 0;
+    memmove(o, o + 1, (e->novr - i - 1) * sizeof(*o));
+    e->novr--;
+    return 0;
+}
+
+const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n)
+{
+    *n = e->novr;
+    return e->ovr;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t mrx_engine_tick_age_ms(const mrx_engine *e)
+{
+    return e->tick_mono_ms ? mono_ms() - e->tick_mono_ms : 0;
+}
+
 void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms)
 {
     e->resv_kb = kb;
@@ -316,6 +367,30 @@ static void reserve_update(mrx_engine *e)
     }
 }
 
+/* Which way target asks a balloon now at current: 1 up, -1 down, 0
+ * there (within tol). */
+static int direction(uint64_t target, uint64_t current, uint64_t tol)
+{
+    if (target > current + tol)
+        return 1;
+    return target + tol < current ? -1 : 0;
+}
+
+/* A new target restarts the stuck clock only when it asks the balloon
+ * the other way than the last one (or the balloon had reached that):
+ * a target that keeps moving while the balloon does not is no
+ * progress. */
+static void watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+                         uint64_t now, uint64_t tol)
+{
+    if (direction(r->watch_target_kb, d->current_kb, tol) !=
+        direction(target, d->current_kb, tol)) {
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+    }
+    r->watch_target_kb = target;
+}
+
 /* Squeezed's stuckness monitor: a domain away from its target that
  * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
  * whatever happens meanwhile (the plan holds its target at what it has,
@@ -326,7 +401,7 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
     uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
     uint64_t gap = d->current_kb > d->target_kb ?
                    d->current_kb - d->target_kb : d->target_kb - d->current_kb;
-    uint64_t was;
+    int dir;
 
     if (r->stuck && now < r->stuck_until_ms) {
         d->stuck = true;
@@ -337,15 +412,17 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
         r->progress_ms = now;
         r->watch_current_kb = d->current_kb;
     }
-    if (gap <= tol || r->watch_target_kb != d->target_kb) {
-        r->watch_target_kb = d->target_kb;
+    if (gap <= tol) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
-    was = r->watch_current_kb > d->target_kb ?
-          r->watch_current_kb - d->target_kb :
-          d->target_kb - r->watch_current_kb;
-    if (gap < was) {
+    if (r->watch_target_kb != d->target_kb)
+        watch_target(r, d, d->target_kb, now, tol);
+    /* moved the way the target asks (a target that runs ahead of a
+     * moving balloon does not make it stuck) */
+    dir = direction(d->target_kb, d->current_kb, tol);
+    if ((dir > 0 && d->current_kb > r->watch_current_kb) ||
+        (dir < 0 && d->current_kb < r->watch_current_kb)) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
@@ -365,7 +442,8 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
  * managed domain with a valid report whose policy is not static:
  *   margin = max(distress_margin, distress_margin_pct of MemTotal)
  *   used   = offset + MemTotal - MemAvailable (allocation terms)
- *   distress: MemAvailable below the margin, or swapping in.
+ *   distress: MemAvailable below the margin, swapping in, or stalled
+ *             on memory (PSI some avg10) for distress_stall_pct.
  */
 static void working_set(const mrx_params *p, const char *pname,
                         mrx_filter *f, mrx_dom *d)
@@ -390,7 +468,44 @@ static void working_set(const mrx_params *p, const char *pname,
     d->offset_kb = f->offset_kb;
     d->used_kb = f->used_kb;
     d->margin_kb = m;
-    d->distress = g->available_kb < m || f->swapping;
+    d->distress = g->available_kb < m || f->swapping ||
+                  (g->psi && g->psi_some10 >= p->distress_stall_pct);
+}
+
+/* Sets d's CPU cap back to the one it had when first seen. */
+static bool release_cap(mrx_engine *e, mrx_rec *r, mrx_dom *d)
+{
+    int rc;
+
+    r->cap_set = false;
+    if (d->cpu_cap == r->first_cap || !e->b->ops->set_cpu_cap ||
+        e->p.dry_run)
+        return false;
+    rc = e->b->ops->set_cpu_cap(e->b, d->domid, r->first_cap);
+    if (rc) {
+        if (rc != -ENOENT)
+            LOG(e, ERROR, "domain %u (%s): giving back CPU cap %d%% "
+                "failed (%d)", d->domid, d->name, r->first_cap, rc);
+        return false;
+    }
+    LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, given back",
+        d->domid, d->name, d->cpu_cap, r->first_cap);
+    d->cpu_cap = r->first_cap;
+    return true;
+}
+
+unsigned mrx_engine_release_caps(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i, n = 0;
+
+    for (i = 0; i < s->n; i++) {
+        mrx_rec *r = rec_find(e, s->dom[i].domid);
+
+        if (r && r->cap_set && release_cap(e, r, &s->dom[i]))
+            n++;
+    }
+    return n;
 }
 
 static int grow_arrays(mrx_engine *e, unsigned n)
@@ -515,9 +630,7 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx_strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
-    r->watch_target_kb = o->target_kb;
-    r->watch_current_kb = d->current_kb;
-    r->progress_ms = e->snap.now_ms;
+    watch_target(r, d, o->target_kb, e->snap.now_ms, e->p.stuck_tolerance_kb);
 }
 
 /* One restoring pass; returns how many domains still differ. */
@@ -606,8 +719,10 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, ERROR, "out of memory for domain %u", d->domid);
             return -ENOMEM;
         }
-        if (!r->seen && !r->first_target_kb)
+        if (!r->seen && !r->first_target_kb) {
             r->first_target_kb = d->target_kb;
+            r->first_cap = d->cpu_cap;
+        }
         r->seen = true;
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
@@ -618,6 +733,9 @@ int mrx_engine_tick(mrx_engine *e)
         if (strcmp(r->pol, pname)) {
             memset(&r->pst, 0, sizeof(r->pst));
             mrx_strlcpy(r->pol, pname, sizeof(r->pol));
+            /* a cap is the policy's that set it: back with it */
+            if (r->cap_set)
+                release_cap(e, r, d);
         }
         e->pst[i] = r->pst;
     }
@@ -674,9 +792,11 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, policy %s: %s",
                 d->domid, d->name, d->cpu_cap, o->cpu_cap, e->policy->name,
                 o->reason);
+            rec_find(e, d->domid)->cap_set = true;
         }
     }
     e->cnt.ticks++;
+    e->tick_mono_ms = mono_ms();
 
     if (e->b->ops->publish) {
         char *json = mrx_engine_status_json(e);

@@ -225,7 +225,7 @@ void mrx_plan(const mrx_snapshot *s, const mrx_params *p,
     uint64_t reserve = (p->fistpoints & MRX_FIST_NO_RESERVE) ?
                        0 : p->host_reserve_kb;
     uint64_t pend = unmanaged_pending(s);
-    uint64_t need[T_N] = { 0 }, bud[T_N], freed = 0, room;
+    uint64_t need[T_N] = { 0 }, bud[T_N], freed = 0, room, gap;
     int64_t budget;
     unsigned i, k;
 
@@ -252,9 +252,12 @@ void mrx_plan(const mrx_snapshot *s, const mrx_params *p,
         if (!d->managed)
             continue;
         if (out[i].target_kb < d->current_kb) {
-            /* a stuck balloon frees nothing, whatever its target says */
-            if (!d->stuck)
-                freed += d->current_kb - out[i].target_kb;
+            /* a stuck balloon frees nothing, whatever its target says,
+             * nor does one within the tolerance of it (a balloon may
+             * settle that far short: squeezed's inaccuracy) */
+            gap = d->current_kb - out[i].target_kb;
+            if (!d->stuck && gap > p->stuck_tolerance_kb)
+                freed += gap;
             continue;
         }
         tiers(d, p, out[i].target_kb, tier);
@@ -265,10 +268,13 @@ void mrx_plan(const mrx_snapshot *s, const mrx_params *p,
         budget += (int64_t)freed;   /* promise memory not yet released */
 
     if (budget < 0) {
-        /* 3. below the reserve: no growth at all, and give some back */
+        /* 3. below the reserve: no growth at all, and give some back,
+         * a tolerance more than the shortfall (squeezed's compensation:
+         * a balloon may settle that far short of its target) */
         no_growth(s, p, out, true, "reserve");
         if ((uint64_t)-budget > freed)
-            reclaim(s, p, out, (uint64_t)-budget - freed, "reserve");
+            reclaim(s, p, out, (uint64_t)-budget - freed +
+                    p->stuck_tolerance_kb, "reserve");
         return;
     }
     room = (uint64_t)budget;

@@ -40,7 +40,8 @@ static uint64_t linux_floor_kb(uint64_t u, bool *none)
 
 /*
  * In the guest's terms (MemTotal), as Linux computed it:
- *   goal = Committed_AS + reserve
+ *   goal = Committed_AS + reserve (reserve_kb, or Linux's default of
+ *          a tenth of the MemTotal first seen)
  *   cur  = target - bias, bias = the PV offset (memory the domain holds
  *          that the guest does not count: Linux's totalram_bias), as
  *          the engine measured it, else current - MemTotal now
@@ -55,6 +56,7 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
 {
     const mrx_guest_stats *g = &d->gs;
     uint64_t hi = mrx_dom_ceiling(d), bias, cur, goal, t, floor_kb, rest;
+    uint64_t reserve;
     uint32_t down = MRX_MAX(q->downhysteresis, 1u);
     uint32_t up = MRX_MAX(q->uphysteresis, 1u);
     bool none;
@@ -79,7 +81,9 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
     else
         bias = d->current_kb > g->total_kb ? d->current_kb - g->total_kb : 0;
     cur = d->target_kb > bias ? d->target_kb - bias : 0;
-    goal = g->committed_kb + q->reserve_kb;
+    reserve = q->reserve_kb ? q->reserve_kb :
+              (uint64_t)st->v[SB_FIRST_TOTAL] / 10;
+    goal = g->committed_kb + reserve;
     if (goal < g->committed_kb)
         goal = UINT64_MAX;
     if (goal < cur)
@@ -95,7 +99,7 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
     o->cpu_cap = -1;
     snprintf(o->reason, sizeof(o->reason), "committed %lluM + %lluM: %s",
              (unsigned long long)(g->committed_kb / MRX_MIB),
-             (unsigned long long)(q->reserve_kb / MRX_MIB),
+             (unsigned long long)(reserve / MRX_MIB),
              goal < cur ? "shrink" : goal > cur ? "grow" : "at goal");
 }
 

@@ -12,6 +12,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -64,6 +65,8 @@ typedef struct sim_dom {
     uint64_t swap_used;
     double pswpin, pswpout, majflt;
     double load1, load5, load15;
+    double psi_some_us, psi_full_us;     /* memory stall, cumulative */
+    double psi_some10, psi_some60, psi_full10, psi_full60; /* fractions */
     bool stalled;                /* flaky balloon: not moving now */
     uint64_t stall_flip_ms;
     bool pressure;
@@ -73,6 +76,7 @@ typedef struct sim_dom {
     const mrx_dom_fault *df;
     bool started;                /* built at least once */
     uint64_t start_ms;           /* when it was last built */
+    uint64_t boot_at_ms;         /* when its guest boots (boot key) */
     uint64_t rebuild_ms;         /* destroyed: built again then (0: never) */
     uint64_t hostile_ctr;        /* a hostile agent's made-up counters */
     /* growth lag of a risefall: */
@@ -103,6 +107,7 @@ typedef struct sim {
     uint64_t frng;               /* the faults' own generator */
     uint64_t faults[MRX_FAULT_NKINDS];
     uint64_t grab_kb, grab_until_ms;   /* a domain build holding memory */
+    unsigned next_build, next_resv;    /* events not yet done */
 } sim;
 
 /* Whether a fault with probability ppm happens at this chance; draws
@@ -152,12 +157,52 @@ static void dom_start(sim *s, sim_dom *d)
     d->live = true;
     d->started = true;
     d->start_ms = s->now_ms;
+    d->boot_at_ms = s->now_ms + d->sp->boot_ms;
     d->current = MRX_MIN(d->sp->memory_kb, fr);
     s->used_kb += d->current;
     s->by_domid[d->domid] = (int)(d - s->d);
     d->target = d->current;
     d->stall_flip_ms = s->now_ms;
-    wl_restart(s, d, d->sp->wl_start_ms);
+    wl_restart(s, d, d->sp->boot_ms + d->sp->wl_start_ms);
+}
+
+/* Whether d's guest runs (built and booted). */
+static bool booted(const sim *s, const sim_dom *d)
+{
+    return s->now_ms >= d->boot_at_ms;
+}
+
+/* Builds d now, as a build event or mrx_sim_build asks: fails, counted,
+ * when the host has less free than its memory (Xen's build would). */
+static int dom_build(sim *s, sim_dom *d)
+{
+    if (d->started)
+        return EBUSY;
+    if (host_free(s) < d->sp->memory_kb) {
+        s->tot.builds_failed++;
+        d->started = d->done = true;
+        xtl_log(s->b.lg, XTL_WARN, -1, "sim", "building %s failed: %"
+                PRIu64 " KiB free, it needs %" PRIu64 " KiB", d->sp->name,
+                host_free(s), d->sp->memory_kb);
+        return ENOMEM;
+    }
+    dom_start(s, d);
+    return 0;
+}
+
+/* Time the balloon of d may move within the dt ms before now: all of
+ * it, less its fixed-period stalls. */
+static uint32_t moving_ms(const sim *s, const sim_dom *d, uint32_t dt)
+{
+    uint64_t per = d->sp->stall_period_ms, mv = per - d->sp->stall_ms;
+    uint64_t t1 = s->now_ms - d->start_ms, t0 = t1 > dt ? t1 - dt : 0;
+
+    if (!per)
+        return dt;
+    /* moving time since the domain was built, at t0 and at t1 */
+    t0 = t0 / per * mv + MRX_MIN(t0 % per, mv);
+    t1 = t1 / per * mv + MRX_MIN(t1 % per, mv);
+    return (uint32_t)(t1 - t0);
 }
 
 static void dom_stop(sim *s, sim_dom *d)
@@ -202,6 +247,8 @@ static void dom_rebuild(sim *s, sim_dom *d)
     d->anon = d->swap_used = 0;
     d->pswpin = d->pswpout = d->majflt = 0;
     d->load1 = d->load5 = d->load15 = 0;
+    d->psi_some_us = d->psi_full_us = 0;
+    d->psi_some10 = d->psi_some60 = d->psi_full10 = d->psi_full60 = 0;
     d->stalled = d->pressure = false;
     memset(&d->pub, 0, sizeof(d->pub));
     d->pub_ms = s->now_ms - s->sc.agent_ms;
@@ -215,30 +262,33 @@ static void dom_rebuild(sim *s, sim_dom *d)
 static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
 {
     const mrx_simdom_spec *sp = d->sp;
-    uint64_t step = sp->speed_kbps * dt / 1000, lim, keep, left;
+    uint64_t step, lim, keep, left, inacc = sp->inaccuracy_kb;
 
-    if (sp->balloon == MRX_BALLOON_STUCK)
+    if (sp->balloon == MRX_BALLOON_STUCK || !booted(s, d))
         return;
+    dt = moving_ms(s, d, dt);
+    step = sp->speed_kbps * dt / 1000;
     if (sp->balloon == MRX_BALLOON_FLAKY && s->now_ms >= d->stall_flip_ms) {
         d->stalled = !d->stalled;
         d->stall_flip_ms = s->now_ms + 2000 + mrx_rng_next(&d->rng) % 18000;
     }
     if (d->stalled)
         return;
-    if (d->target > d->current) {
+    if (d->target > d->current + inacc) {
         lim = sp->hidden_ceiling_kb ? sp->hidden_ceiling_kb : UINT64_MAX;
         if (d->current >= lim)
             return;
-        step = MRX_MIN(step, d->target - d->current);
+        step = MRX_MIN(step, d->target - inacc - d->current);
         step = MRX_MIN(step, lim - d->current);
         step = MRX_MIN(step, host_free(s));
         d->current += step;
         s->used_kb += step;
-    } else if (d->target < d->current) {
+    } else if (d->target + inacc < d->current) {
         /* the guest gives only pages it can free: free ones, cache, and
          * anonymous ones it can swap out; never its kernel's minimum */
         if (sp->shrink_kbps)
             step = sp->shrink_kbps * dt / 1000;
+        step = MRX_MIN(step, d->current - inacc - d->target);
         left = sp->swap_kb - d->swap_used;
         keep = d->anon > d->swap_used ? d->anon - d->swap_used : 0;
         keep -= MRX_MIN(keep, left);
@@ -247,7 +297,6 @@ static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
         lim = MRX_MAX(sp->hidden_floor_kb, d->offset_kb + keep);
         if (d->current <= lim)
             return;
-        step = MRX_MIN(step, d->current - d->target);
         step = MRX_MIN(step, d->current - lim);
         d->current -= step;
         s->used_kb -= step;
@@ -366,6 +415,27 @@ static void workload_step(sim *s, sim_dom *d)
              &need);
 }
 
+/*
+ * Memory stall (PSI) from the same model as the slowdown: the time a
+ * workload slowed by memory, slow_mem = (1 + 8 frac)(1 + cshort / 2)
+ * (swap deficit, cache shortage), loses 1 - 1 / slow_mem of every
+ * step stalled on memory: "some".  The swap part alone stalls every
+ * task that touches it: "full".  Averages decay over 10 and 60 s as
+ * the kernel's do; totals in microseconds.
+ */
+static void psi_step(sim_dom *d, double frac, double cshort, uint32_t dt)
+{
+    double swap = 1.0 - 1.0 / (1.0 + 8.0 * frac);
+    double some = 1.0 - 1.0 / ((1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort));
+
+    d->psi_some_us += some * dt * 1000.0;
+    d->psi_full_us += swap * dt * 1000.0;
+    d->psi_some10 = decay(d->psi_some10, some, dt, 10000);
+    d->psi_some60 = decay(d->psi_some60, some, dt, 60000);
+    d->psi_full10 = decay(d->psi_full10, swap, dt, 10000);
+    d->psi_full60 = decay(d->psi_full60, swap, dt, 60000);
+}
+
 /* The guest's memory state for one step; returns its slowdown factor. */
 static double guest_step(sim *s, sim_dom *d, uint32_t dt)
 {
@@ -432,13 +502,15 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
     if (sp->cpu_pct && d->cpu_cap > 0 && (uint32_t)d->cpu_cap < sp->cpu_pct)
         cf = (double)d->cpu_cap / sp->cpu_pct;
     slow = (1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort) / cf;
+    psi_step(d, frac, cshort, dt);
     run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort;
     d->load1 = decay(d->load1, run, dt, 60000);
     d->load5 = decay(d->load5, run, dt, 300000);
     d->load15 = decay(d->load15, run, dt, 900000);
     d->sla_metric = sp->rt_ms ? (uint32_t)(sp->rt_ms * slow) : 0;
 
-    if (sp->agent && (s->now_ms - d->pub_ms >= s->sc.agent_ms ||
+    if (sp->agent && booted(s, d) &&
+        (s->now_ms - d->pub_ms >= s->sc.agent_ms ||
                       d->df->hostile == MRX_HOSTILE_FLOOD)) {
         mrx_guest_stats *g = &d->pub;
 
@@ -460,6 +532,15 @@ static double guest_step(sim *s, sim_dom *d, uint32_t dt)
         g->swap_in = (uint64_t)d->pswpin;
         g->swap_out = (uint64_t)d->pswpout;
         g->sla_metric = d->sla_metric;
+        g->psi = sp->psi;
+        if (sp->psi) {
+            g->psi_some10 = (uint32_t)(d->psi_some10 * 10000 + 0.5);
+            g->psi_some60 = (uint32_t)(d->psi_some60 * 10000 + 0.5);
+            g->psi_full10 = (uint32_t)(d->psi_full10 * 10000 + 0.5);
+            g->psi_full60 = (uint32_t)(d->psi_full60 * 10000 + 0.5);
+            g->psi_some_us = (uint64_t)d->psi_some_us;
+            g->psi_full_us = (uint64_t)d->psi_full_us;
+        }
         if (d->df->hostile != MRX_HOSTILE_NONE)
             hostile_report(s, d, g);
     }
@@ -480,7 +561,8 @@ static void advance(sim *s, uint32_t ms)
         for (i = 0; i < s->n; i++) {
             sim_dom *d = &s->d[i];
 
-            if (!d->started && s->now_ms >= d->sp->start_ms)
+            if (!d->started && !d->sp->by_event &&
+                s->now_ms >= d->sp->start_ms)
                 dom_start(s, d);
             if (!d->done && d->sp->stop_ms && s->now_ms >= d->sp->stop_ms) {
                 if (d->live)
@@ -490,6 +572,13 @@ static void advance(sim *s, uint32_t ms)
             if (!d->live && !d->done && d->rebuild_ms &&
                 s->now_ms >= d->rebuild_ms)
                 dom_rebuild(s, d);
+        }
+        while (s->next_build < s->sc.nev &&
+               s->sc.ev[s->next_build].at_ms <= s->now_ms) {
+            const mrx_sim_event *ev = &s->sc.ev[s->next_build++];
+
+            if (ev->kind == MRX_EV_BUILD)
+                dom_build(s, &s->d[ev->dom]);
         }
         if (s->grab_kb && s->now_ms >= s->grab_until_ms) {
             s->used_kb -= s->grab_kb;
@@ -581,6 +670,7 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
         m->target_kb = d->target;
         m->static_max_kb = d->sp->maxmem_kb;
         m->cpu_cap = d->cpu_cap;
+        m->vcpus = 1;
         m->is_dom0 = d->domid == 0;
         m->gs = d->pub;
         if (d->sp->agent && m->gs.valid) {
@@ -648,9 +738,18 @@ static int sim_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
     if (s->speed > 0)
         wall = (int)((double)timeout_ms / s->speed);
     if (stop_fd >= 0) {
+        struct timespec t0, t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = poll(&pfd, 1, wall);
-        if (rc > 0)
+        if (rc > 0) {
+            /* woken early: the simulated clock kept pace meanwhile */
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            advance(s, (uint32_t)MRX_MIN((double)timeout_ms, s->speed *
+                    ((t1.tv_sec - t0.tv_sec) * 1e3 +
+                     (t1.tv_nsec - t0.tv_nsec) / 1e6)));
             return 1;
+        }
         if (rc < 0 && errno != EINTR)
             return -errno;
     } else if (wall) {
@@ -677,6 +776,7 @@ static void sim_destroy(mrx_backend *b)
         free(s->d[i].pend_ms);
     }
     free(s->sc.dom);
+    free(s->sc.ev);
     free(s->df);
     free(s->d);
     free(s->by_domid);
@@ -709,11 +809,13 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
     s->speed = speed;
     s->sc = *sc;
     s->sc.dom = calloc(sc->ndom, sizeof(*sc->dom));
+    s->sc.ev = calloc(sc->nev ? sc->nev : 1, sizeof(*sc->ev));
     s->d = calloc(sc->ndom, sizeof(*s->d));
     s->df = calloc(sc->ndom, sizeof(*s->df));
     s->by_domid = malloc(MAX_DOMID * sizeof(*s->by_domid));
     s->owned = calloc(MAX_DOMID, sizeof(*s->owned));
-    if (!s->sc.dom || !s->d || !s->df || !s->by_domid || !s->owned) {
+    if (!s->sc.dom || !s->sc.ev || !s->d || !s->df || !s->by_domid ||
+        !s->owned) {
         sim_destroy(&s->b);
         return NULL;
     }
@@ -721,6 +823,8 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
         s->by_domid[i] = -1;
     s->used_kb = XEN_OWN_KB;
     memcpy(s->sc.dom, sc->dom, sc->ndom * sizeof(*sc->dom));
+    if (sc->nev)
+        memcpy(s->sc.ev, sc->ev, sc->nev * sizeof(*sc->ev));
     memcpy(s->df, x->dom, sc->ndom * sizeof(*s->df));
     s->f = x->f;
     s->frng = seed * 0xd1b54a32d192ed03ULL ^ 0xfa17;
@@ -740,7 +844,7 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
                        d->sp->maxmem_kb * PV_OFFSET_PERMYRIAD / 10000;
         d->st.min_avail_kb = UINT64_MAX;
         d->kernel_kb = d->sp->kernel_kb;
-        if (!d->sp->start_ms)
+        if (!d->sp->start_ms && !d->sp->by_event)
             dom_start(s, d);
     }
     /* the first agent report is there before the first sample */
@@ -752,6 +856,34 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
         if (s->d[i].live)
             guest_step(s, &s->d[i], 0);
     return &s->b;
+}
+
+int mrx_sim_reserve_due(mrx_backend *b, uint64_t *kb, uint32_t *timeout_ms)
+{
+    sim *s = (sim *)b;
+
+    while (s->next_resv < s->sc.nev &&
+           s->sc.ev[s->next_resv].at_ms <= s->now_ms) {
+        const mrx_sim_event *ev = &s->sc.ev[s->next_resv++];
+
+        if (ev->kind != MRX_EV_RESERVE)
+            continue;
+        *kb = ev->kb;
+        *timeout_ms = ev->timeout_ms;
+        return 1;
+    }
+    return 0;
+}
+
+int mrx_sim_build(mrx_backend *b, const char *name)
+{
+    sim *s = (sim *)b;
+    unsigned i;
+
+    for (i = 0; i < s->n; i++)
+        if (!strcmp(s->d[i].sp->name, name))
+            return dom_build(s, &s->d[i]);
+    return ENOENT;
 }
 
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t)

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
@@ -114,6 +115,8 @@ char *mrx_engine_status_json(const mrx_engine *e)
     kv_s(g, "backend", mrx_engine_backend_name(e));
     kv_u(g, "interval_ms", p->interval_ms);
     kv_u(g, "now_ms", s->now_ms);
+    kv_u(g, "time", (uint64_t)time(NULL));
+    kv_u(g, "tick_age_ms", mrx_engine_tick_age_ms(e));
     kv_u(g, "host_total_kb", s->host_total_kb);
     kv_u(g, "host_free_kb", s->host_free_kb);
     kv_u(g, "host_reserve_kb", p->host_reserve_kb);
