@@ -300,6 +300,36 @@ START_TEST(test_filter_offset_settled)
 }
 END_TEST
 
+/* Swapping in since the last report (a distress signal) is a swap-in
+ * counter that rose between two fresh reports; the first report only
+ * starts the count, and a counter that stays is not swapping. */
+START_TEST(test_filter_swapping)
+{
+    static const uint64_t swap_in[] = { 40, 40, 45, 45 };
+    static const bool want[] = { false, false, true, false };
+    mrx_params p;
+    mrx_filter f;
+    mrx_dom d;
+    unsigned t;
+
+    mrx_params_default(&p);
+    memset(&f, 0, sizeof(f));
+    for (t = 0; t < 4; t++) {
+        memset(&d, 0, sizeof(d));
+        d.static_max_kb = d.current_kb = d.target_kb = 1 * GIB;
+        d.gs.valid = true;
+        d.gs.seq = t + 1;
+        d.gs.total_kb = 1000000;
+        d.gs.free_kb = d.gs.available_kb = 500000;
+        d.gs.swap_total_kb = d.gs.swap_free_kb = 1000000;
+        d.gs.swap_in = swap_in[t];
+        mrx_filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
+        ck_assert(d.gs.valid);
+        ck_assert_msg(f.swapping == want[t], "report %u", t);
+    }
+}
+END_TEST
+
 /* Reports that contradict themselves are refused by the filter too
  * (reports from other backends than the parser's): free, available or
  * cached above MemTotal, swap free above swap total, MemTotal above
@@ -508,6 +538,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, test_filter_level_comes_through);
     tcase_add_test(tc, test_filter_offset_settled);
     tcase_add_test(tc, test_filter_refuses_inconsistent);
+    tcase_add_test(tc, test_filter_swapping);
     tcase_add_test(tc, test_nul_in_files);
     tcase_add_loop_test(tc, test_hostile_guest, 0, npol * 4);
     suite_add_tcase(s, tc);
