@@ -4,7 +4,7 @@
 noinst_PROGRAMS += bench/policy_report
 bench_policy_report_SOURCES = bench/policy_report.c
 bench_policy_report_CFLAGS = $(AM_CFLAGS) $(XENTOOLLOG_CFLAGS)
-bench_policy_report_LDADD = tools/libmemrex/libmemrex.la $(XENTOOLLOG_LIBS)
+bench_policy_report_LDADD = tools/libmemrex/libmemrex_core.la $(XENTOOLLOG_LIBS)
 EXTRA_DIST += tests/scenarios
 CLEANFILES += bench/policy-contention.dat bench/policy-contention.gp
 

@@ -3,10 +3,10 @@
 noinst_PROGRAMS += bench/bench_scale bench/bench_realloc
 bench_bench_scale_SOURCES = bench/bench_scale.c
 bench_bench_scale_CFLAGS = $(AM_CFLAGS) $(XENTOOLLOG_CFLAGS)
-bench_bench_scale_LDADD = tools/libmemrex/libmemrex.la $(XENTOOLLOG_LIBS)
+bench_bench_scale_LDADD = tools/libmemrex/libmemrex_core.la $(XENTOOLLOG_LIBS)
 bench_bench_realloc_SOURCES = bench/bench_realloc.c
 bench_bench_realloc_CFLAGS = $(AM_CFLAGS) $(XENTOOLLOG_CFLAGS)
-bench_bench_realloc_LDADD = tools/libmemrex/libmemrex.la $(XENTOOLLOG_LIBS)
+bench_bench_realloc_LDADD = tools/libmemrex/libmemrex_core.la $(XENTOOLLOG_LIBS)
 EXTRA_DIST += bench/overhead.sh bench/run-bench.sh bench/RESULTS.md
 
 bench: all
@@ -26,7 +26,7 @@ noinst_PROGRAMS += bench/bench_reaction
 bench_bench_reaction_SOURCES = bench/bench_reaction.c
 bench_bench_reaction_CFLAGS = $(AM_CFLAGS) -pthread $(XENSTORE_CFLAGS) \
 	$(XENTOOLLOG_CFLAGS)
-bench_bench_reaction_LDADD = tools/libmemrex/libmemrex.la $(XENSTORE_LIBS) \
+bench_bench_reaction_LDADD = tools/libmemrex/libmemrex_core.la $(XENSTORE_LIBS) \
 	$(XENTOOLLOG_LIBS) -lpthread
 EXTRA_DIST += bench/bench-reaction.sh bench/bench-quality.sh
 bench-reaction: all xenstored-nohv

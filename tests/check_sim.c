@@ -513,6 +513,55 @@ START_TEST(test_sla_caps_given_back)
 }
 END_TEST
 
+/* A domain built while the engine runs is left alone until it reports
+ * (or boot_grace passes): squeezed's domains being built.  Before, one
+ * built at 20 s had its target cut on that tick (512 -> 429 MiB). */
+START_TEST(test_built_domain_left_alone)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\nagent_interval = 1\ndomains = [ "
+        "\"name=a,memory=1g,maxmem=2g,workload=steady:200m\", "
+        "\"name=late,memory=512m,maxmem=2g,start=20,boot=10,"
+        "workload=steady:100m\" ]\n");
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k, seen = 0, changed_booting = 0, changed_after = 0;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "proportional");
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (k = 0; k < 60; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n; i++) {
+            if (strcmp(s->dom[i].name, "late"))
+                continue;
+            seen++;
+            if (t[i].target_kb == s->dom[i].target_kb)
+                continue;
+            if (!s->dom[i].gs.valid)
+                changed_booting++;
+            else
+                changed_after++;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    }
+    ck_assert_uint_gt(seen, 30);
+    ck_assert_uint_eq(changed_booting, 0);
+    ck_assert_uint_gt(changed_after, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The proportional policy moves memory from the small idle-3 (768 MiB,
  * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
  * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
@@ -1062,6 +1111,7 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
     tcase_add_test(tc, test_sla_caps_given_back);
+    tcase_add_test(tc, test_built_domain_left_alone);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_early_ticks_keep_floor, 0, npol);
     tcase_add_test(tc, test_donors_set_first);

@@ -86,7 +86,8 @@ check "prometheus has typed gauges" grep -q '^# TYPE membalance_domain_current_b
 check "prometheus has a sample per domain" test "$(grep -c '^membalance_domain_current_bytes{' <<<"$out")" -eq 9
 
 # reserve: memory freed for a domain about to be built
-out=$("$XLMB" reserve 1g --timeout 20); rc=$?
+# (simulated seconds: at speed 20, 5 s of wall time)
+out=$("$XLMB" reserve 1g --timeout 100); rc=$?
 check "reserve 1g succeeds ($out)" test $rc -eq 0
 free=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["host_free_kb"])' < "$MEMBALANCE_RUNDIR/status.json")
 check "host free now covers 1g + reserve ($free KiB)" test "$free" -ge $((1048576 + 65536))

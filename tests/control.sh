@@ -169,6 +169,8 @@ check "host_reserve above the host stops the start (exit $rc)" test $rc -eq 1
 check "the reason reaches stderr: $out" \
     grep -q "host_reserve 64G is not smaller than the host (10G)" <<<"$out"
 check "and the log" grep -q "host_reserve 64G is not smaller" "$RUN/fg.log"
+check "no target was set before the refusal" \
+    bash -c "! grep -q ' -> ' '$RUN/fg.log'"
 echo 'host_reserve = "64g"' > "$RUN/huge-daemon.cfg"
 out=$("$XLMB" start --simulate -c "$RUN/huge-daemon.cfg" \
       --log "$RUN/d.log" 2>&1); rc=$?

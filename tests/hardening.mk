@@ -1,7 +1,7 @@
 # Hardening: fault injection, hostile guests, restart, soak, fuzzing,
 # sanitizers and memcheck (docs/hardening.md).
 HARD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(XENTOOLLOG_CFLAGS)
-HARD_LIBS = tools/libmemrex/libmemrex.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
+HARD_LIBS = tools/libmemrex/libmemrex_core.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
 
 check_PROGRAMS += tests/check_faults tests/check_hostile tests/check_restart
 TESTS += tests/check_faults tests/check_hostile tests/check_restart \
@@ -25,7 +25,7 @@ tests_check_sim_SOURCES += tests/invariants.c tests/invariants.h
 noinst_PROGRAMS += tests/soak
 tests_soak_SOURCES = tests/soak.c tests/invariants.c tests/invariants.h
 tests_soak_CFLAGS = $(AM_CFLAGS) $(XENTOOLLOG_CFLAGS)
-tests_soak_LDADD = tools/libmemrex/libmemrex.la $(XENTOOLLOG_LIBS)
+tests_soak_LDADD = tools/libmemrex/libmemrex_core.la $(XENTOOLLOG_LIBS)
 
 EXTRA_DIST += tools/libmemrex/sim_fault.h tests/restart.sh tests/memcheck.sh \
 	tests/fuzz tests/mutation

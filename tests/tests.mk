@@ -1,9 +1,10 @@
 # Test suites (check) and scripted tests of the command line.
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(XENTOOLLOG_CFLAGS)
-TEST_LIBS = tools/libmemrex/libmemrex.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
+TEST_LIBS = tools/libmemrex/libmemrex_core.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
 
 check_PROGRAMS += tests/check_plan tests/check_sim tests/check_config
 TESTS += tests/check_plan tests/check_sim tests/check_config tests/cli.sh \
+	tests/exports.sh \
 	tests/control.sh tests/systemd.sh
 tests_check_plan_SOURCES = tests/check_plan.c
 tests_check_plan_CFLAGS = $(TEST_CFLAGS)
@@ -14,7 +15,7 @@ tests_check_sim_LDADD = $(TEST_LIBS)
 tests_check_config_SOURCES = tests/check_config.c
 tests_check_config_CFLAGS = $(TEST_CFLAGS)
 tests_check_config_LDADD = $(TEST_LIBS)
-EXTRA_DIST += tests/cli.sh tests/daemon-test.sh tests/control.sh \
+EXTRA_DIST += tests/cli.sh tests/daemon-test.sh tests/exports.sh tests/control.sh \
 	tests/systemd.sh
 TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir) MAKE="$(MAKE)"

@@ -6,7 +6,7 @@ TESTS += tests/check_xenstore tests/xenstore/run-check-xenstore.sh
 tests_check_xenstore_SOURCES = tests/check_xenstore.c
 tests_check_xenstore_CFLAGS = $(AM_CFLAGS) -pthread $(CHECK_CFLAGS) \
 	$(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS)
-tests_check_xenstore_LDADD = tools/libmemrex/libmemrex.la $(CHECK_LIBS) \
+tests_check_xenstore_LDADD = tools/libmemrex/libmemrex_core.la $(CHECK_LIBS) \
 	$(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) -lpthread
 
 EXTRA_DIST += tests/xenstore/build-xenstored.sh \

@@ -52,6 +52,7 @@ static const key_def keys[] = {
     { "stuck_after", K_SECS, P(stuck_after_ms), 1, 3600 },
     { "stuck_hold", K_SECS, P(stuck_hold_ms), 1, 86400 },
     { "stale_after", K_SECS, P(stale_after_ms), 1, 86400 },
+    { "boot_grace", K_SECS, P(boot_grace_ms), 0, 3600 },
     { "distress_margin", K_SIZE, P(distress_margin_kb), 0, 0 },
     { "distress_margin_pct", K_U32, P(distress_margin_pct), 0, 50 },
     { "distress_stall_pct100", K_U32, P(distress_stall_pct), 1, 10000 },

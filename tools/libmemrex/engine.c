@@ -508,6 +508,17 @@ unsigned mrx_engine_release_caps(mrx_engine *e)
     return n;
 }
 
+/* A domain built while the engine runs, seen for less than
+ * boot_grace_ms and without a report yet, is booting (its balloon
+ * driver may not run yet): it is left alone, its pending growth
+ * counted as taken. */
+static void booting(const mrx_engine *e, const mrx_rec *r, mrx_dom *d)
+{
+    if (d->managed && r->built && !d->gs.valid &&
+        e->snap.now_ms - r->first_seen_ms < e->p.boot_grace_ms)
+        d->managed = false;
+}
+
 static int grow_arrays(mrx_engine *e, unsigned n)
 {
     void **arr[] = { (void **)&e->pst, (void **)&e->pst0, (void **)&e->pst1,
@@ -698,6 +709,7 @@ int mrx_engine_tick(mrx_engine *e)
     mrx_params ep;
     const char *pname;
     unsigned i, pass;
+    bool built = false;
     int rc;
 
     mrx_snapshot_clear(s);
@@ -722,10 +734,15 @@ int mrx_engine_tick(mrx_engine *e)
         if (!r->seen && !r->first_target_kb) {
             r->first_target_kb = d->target_kb;
             r->first_cap = d->cpu_cap;
+            /* one that appears while the engine runs is being built */
+            r->built = e->cnt.ticks > 0;
+            r->first_seen_ms = s->now_ms;
+            built |= r->built;
         }
         r->seen = true;
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
+        booting(e, r, d);
         track_stuck(e, r, d);
         /* a policy's memory means nothing to another one */
         pname = d->policy[0] ? d->policy : e->policy->name;
@@ -741,6 +758,13 @@ int mrx_engine_tick(mrx_engine *e)
     }
     rec_sweep(e);
 
+    /* a met reservation is the new domain's once it exists */
+    if (built && e->resv_state == 1) {
+        LOG(e, NOTICE, "reservation of %" PRIu64 " KiB taken by a new "
+            "domain", e->resv_kb);
+        e->resv_state = -1;
+        e->resv_kb = 0;
+    }
     /* a pending or met reservation is kept free like the reserve */
     reserve_update(e);
     ep = e->p;

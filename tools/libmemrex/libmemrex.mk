@@ -1,7 +1,12 @@
-# libmemrex: the policy core, the engine and the simulated host.
+# libmemrex: the policy core, the engine and the simulated host.  Every
+# source is built once into a convenience library (the in-tree tests and
+# benchmarks link it, internals included); the installed libmemrex.so
+# exports what memrex.h declares and nothing else (libmemrex.sym, made
+# from memrex.h).
+noinst_LTLIBRARIES = tools/libmemrex/libmemrex_core.la
 lib_LTLIBRARIES += tools/libmemrex/libmemrex.la
 include_HEADERS = tools/libmemrex/memrex.h
-tools_libmemrex_libmemrex_la_SOURCES = \
+tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/memrex.h \
 	tools/libmemrex/mrx_internal.h \
 	tools/libmemrex/snapshot.c \
@@ -26,13 +31,25 @@ tools_libmemrex_libmemrex_la_SOURCES = \
 	tools/libmemrex/control_parse.c \
 	tools/libmemrex/settings.c \
 	tools/libmemrex/log.c
-tools_libmemrex_libmemrex_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
+tools_libmemrex_libmemrex_core_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENCTRL_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) \
 	$(YAJL_CFLAGS)
-tools_libmemrex_libmemrex_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) $(XENCTRL_LIBS) \
-	$(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) $(YAJL_LIBS) -lm
+tools_libmemrex_libmemrex_core_la_LIBADD = $(XLUTIL_LIBS) $(XENLIGHT_LIBS) \
+	$(XENCTRL_LIBS) $(XENSTORE_LIBS) $(XENTOOLLOG_LIBS) $(YAJL_LIBS) -lm
+
+tools_libmemrex_libmemrex_la_SOURCES = tools/libmemrex/memrex.h
+tools_libmemrex_libmemrex_la_LIBADD = tools/libmemrex/libmemrex_core.la
 tools_libmemrex_libmemrex_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
-	-export-symbols-regex '^mrx_'
+	-export-symbols tools/libmemrex/libmemrex.sym
+EXTRA_tools_libmemrex_libmemrex_la_DEPENDENCIES = tools/libmemrex/libmemrex.sym
+# The public symbols: every mrx_ name memrex.h declares as a function,
+# and the policy table.
+tools/libmemrex/libmemrex.sym: $(srcdir)/tools/libmemrex/memrex.h
+	$(AM_V_GEN)$(MKDIR_P) tools/libmemrex && \
+	{ sed -n 's/.*[^a-z_0-9]\(mrx_[a-z_0-9]*\)(.*/\1/p' $< ; \
+	  sed -n 's/^extern .*[^a-z_0-9]\(mrx_[a-z_0-9]*\)\[\].*/\1/p' $< ; } | \
+	sort -u > $@
+CLEANFILES += tools/libmemrex/libmemrex.sym
 
 # The seed policies (adaptive, sla, selfballoon, cooperative).
 include tools/libmemrex/policies.mk

@@ -193,6 +193,8 @@ typedef struct mrx_params {
     uint32_t stuck_after_ms;     /* no progress this long: stuck */
     uint32_t stuck_hold_ms;      /* leave a stuck domain alone this long */
     uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
+    uint32_t boot_grace_ms;      /* a new domain without a report is left
+                                  * alone this long (being built) */
     uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
     uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
     uint32_t distress_stall_pct; /* PSI some avg10 (x100) of distress */

@@ -185,6 +185,8 @@ typedef struct mrx_rec {
     uint64_t first_target_kb;    /* target when first seen */
     uint64_t policy_floor_kb;    /* the policy's floor at its last decision */
     int first_cap;               /* CPU cap when first seen */
+    uint64_t first_seen_ms;
+    bool built;                  /* appeared while the engine ran */
     bool cap_set;                /* the engine changed the cap since */
 } mrx_rec;
 

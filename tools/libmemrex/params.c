@@ -25,6 +25,8 @@ void mrx_params_default(mrx_params *p)
     p->stuck_after_ms = 5000;     /* squeezed: 5 s without progress */
     p->stuck_hold_ms = 30000;
     p->stale_after_ms = 30000;
+    /* a PV guest's balloon driver runs a few seconds into its boot */
+    p->boot_grace_ms = 30000;
     /* Distress: a guest keeps 64 MiB (or 10% of MemTotal) available,
      * more than the 40 MiB the e2e's waiting workload asks for a step
      * and at least 3 s of a 20 MiB/s allocator (docs/policies.md). */

@@ -1,5 +1,5 @@
 # The seed policies: sources are added to libmemrex here.
-tools_libmemrex_libmemrex_la_SOURCES += \
+tools_libmemrex_libmemrex_core_la_SOURCES += \
 	tools/libmemrex/policy_params.c \
 	tools/libmemrex/policy_adaptive.c \
 	tools/libmemrex/policy_sla.c \

@@ -1,5 +1,5 @@
 # The Xen backend (libxenlight + libxenstore) and the guest agent.
-tools_libmemrex_libmemrex_la_SOURCES += \
+tools_libmemrex_libmemrex_core_la_SOURCES += \
 	tools/libmemrex/backend_xen.c \
 	tools/libmemrex/xs_guest.c \
 	tools/libmemrex/xen_target.c \

@@ -522,18 +522,27 @@ static int sleep_until_tick(mrx_engine *e, mrx_backend *b, const start_opts *o,
     }
 }
 
-/* The host's size is known from the first tick: checks the parameters
- * against it.  Returns 0, or -1 (logged) when they cannot work. */
-static int check_host(mrx_engine *e, xentoollog_logger *lg)
+/* Checks the parameters against the host (its size), from one sample
+ * taken before any target is set.  Returns 0, or -1 (logged) when they
+ * cannot work; a host that cannot be sampled yet is checked later, at
+ * a reload. */
+static int check_host(mrx_backend *b, const mrx_params *p,
+                      xentoollog_logger *lg)
 {
+    mrx_snapshot s;
     char why[160];
+    int rc = 0;
 
-    if (!mrx_params_check(mrx_engine_params(e),
-                          mrx_engine_snapshot(e)->host_total_kb, why,
-                          sizeof(why)))
-        return 0;
-    xtl_log(lg, XTL_ERROR, -1, PROG, "configuration: %s", why);
-    return -1;
+    mrx_snapshot_init(&s);
+    if (b->ops->sample(b, &s))
+        goto out;
+    if (mrx_params_check(p, s.host_total_kb, why, sizeof(why))) {
+        xtl_log(lg, XTL_ERROR, -1, PROG, "configuration: %s", why);
+        rc = -1;
+    }
+out:
+    mrx_snapshot_dispose(&s);
+    return rc;
 }
 
 /* The daemon's loop: tick, serve the control socket, publish, then sleep
@@ -546,7 +555,7 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
 {
     struct epoll_event ev = { .events = EPOLLIN };
     int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1, r;
-    bool checked = false, pending;
+    bool pending;
 
     if (ep < 0) {
         xtl_log(lg, XTL_ERROR, errno, PROG, "epoll_create1");
@@ -562,13 +571,8 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
     for (;;) {
         uint32_t wait_ms = mrx_engine_params(e)->interval_ms;
 
-        if (mrx_engine_tick(e)) {
+        if (mrx_engine_tick(e))
             xtl_log(lg, XTL_WARN, -1, PROG, "tick failed; retrying");
-        } else if (!checked) {
-            if (check_host(e, lg))
-                goto out;
-            checked = true;
-        }
         mrx_daemon_ready(1);
         /* a reservation waits for memory: look again soon */
         pending = mrx_ctl_serve(ctl, e) == 1;
@@ -839,6 +843,8 @@ static int cmd_start(int argc, char **argv, const char *rundir)
     }
     b = open_backend(&o, lg, sc);
     if (!b)
+        goto out;
+    if (check_host(b, &p, lg))
         goto out;
     e = mrx_engine_new(b, &p, lg);
     if (!e) {
