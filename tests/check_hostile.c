@@ -68,6 +68,10 @@ START_TEST(test_value_parser)
         ck_assert_msg(rc == EINVAL || rc == ERANGE, "accepted '%s'", bad[i]);
         ck_assert_uint_eq(v, 7);
     }
+    /* longer than MRX_GUEST_VALUE_MAX is malformed, before any bound */
+    ck_assert_int_eq(mrx_guest_value_parse(
+                         "123456789012345678901234567890123", 33,
+                         UINT64_MAX, &v), EINVAL);
     ck_assert_int_eq(mrx_guest_value_parse("12\0", 3, 100, &v), EINVAL);
     ck_assert_int_eq(mrx_guest_value_parse("101", 3, 100, &v), ERANGE);
     ck_assert_int_eq(mrx_guest_value_parse(NULL, 0, 100, &v), EINVAL);
@@ -118,6 +122,15 @@ START_TEST(test_report_hostile_values)
     report(kv, 3, "1000001", 7);            /* free above total */
     ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
+    report(kv, 5, "1000001", 7);            /* cached above total */
+    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+                                              &gs, why, sizeof(why)), EINVAL);
+    report(kv, 2, "0", 1);                  /* no memory at all */
+    kv[3].val = kv[4].val = kv[5].val = "0";
+    kv[3].len = kv[4].len = kv[5].len = 1;
+    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+                                              &gs, why, sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "total_kb is 0"));
     report(kv, 9, "100001", 6);             /* load above its bound */
     ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
@@ -233,6 +246,128 @@ START_TEST(test_filter_level_comes_through)
     ck_assert_uint_eq(v, 900 * MIB);
     /* a fall is never filtered */
     ck_assert_uint_eq(filtered(&f, &p, t++, 50 * MIB), 50 * MIB);
+}
+END_TEST
+
+/* One report through the filter for a domain holding current_kb with
+ * target target_kb, seen by the guest as MemTotal total_kb. */
+static void offset_sample(mrx_filter *f, const mrx_params *p, unsigned t,
+                          uint64_t current_kb, uint64_t target_kb,
+                          uint64_t total_kb)
+{
+    mrx_dom d;
+
+    memset(&d, 0, sizeof(d));
+    d.static_max_kb = 1 * GIB;
+    d.current_kb = current_kb;
+    d.target_kb = target_kb;
+    d.gs.valid = true;
+    d.gs.seq = t + 1;
+    d.gs.total_kb = total_kb;
+    d.gs.free_kb = d.gs.available_kb = total_kb / 2;
+    mrx_filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
+    ck_assert(d.gs.valid);
+}
+
+/* The PV offset is measured on a settled balloon: a report is up to an
+ * agent interval older than the allocation.  Moving at first sight
+ * (512 MiB held, target 256, MemTotal 400 MiB): taken as it is,
+ * 114688.  Settled at 256 MiB with MemTotal 256 MiB - 57208: 57208.
+ * Then growing to 512 MiB (300 MiB held, the report still from 256):
+ * current - MemTotal = 307200 - 204936 = 102264 is not the offset;
+ * 57208 stays.  Settled within stuck_tolerance (2 MiB) of the target
+ * again (511 MiB held): measured, 523264 - (512 MiB - 57208 - 1 MiB)
+ * = 57208. */
+START_TEST(test_filter_offset_settled)
+{
+    mrx_params p;
+    mrx_filter f;
+
+    mrx_params_default(&p);
+    memset(&f, 0, sizeof(f));
+    offset_sample(&f, &p, 0, 512 * MIB, 256 * MIB, 400 * MIB);
+    ck_assert_uint_eq(f.offset_kb, 114688);
+    offset_sample(&f, &p, 1, 256 * MIB, 256 * MIB, 256 * MIB - 57208);
+    ck_assert_uint_eq(f.offset_kb, 57208);
+    offset_sample(&f, &p, 2, 300 * MIB, 512 * MIB, 256 * MIB - 57208);
+    ck_assert_uint_eq(f.offset_kb, 57208);
+    offset_sample(&f, &p, 3, 511 * MIB, 512 * MIB,
+                  511 * MIB - 57208);
+    ck_assert_uint_eq(f.offset_kb, 57208);
+    /* and a settled measurement replaces the old one (maxmem grew) */
+    offset_sample(&f, &p, 4, 512 * MIB, 512 * MIB, 512 * MIB - 63104);
+    ck_assert_uint_eq(f.offset_kb, 63104);
+}
+END_TEST
+
+/* Swapping in since the last report (a distress signal) is a swap-in
+ * counter that rose between two fresh reports; the first report only
+ * starts the count, and a counter that stays is not swapping. */
+START_TEST(test_filter_swapping)
+{
+    static const uint64_t swap_in[] = { 40, 40, 45, 45 };
+    static const bool want[] = { false, false, true, false };
+    mrx_params p;
+    mrx_filter f;
+    mrx_dom d;
+    unsigned t;
+
+    mrx_params_default(&p);
+    memset(&f, 0, sizeof(f));
+    for (t = 0; t < 4; t++) {
+        memset(&d, 0, sizeof(d));
+        d.static_max_kb = d.current_kb = d.target_kb = 1 * GIB;
+        d.gs.valid = true;
+        d.gs.seq = t + 1;
+        d.gs.total_kb = 1000000;
+        d.gs.free_kb = d.gs.available_kb = 500000;
+        d.gs.swap_total_kb = d.gs.swap_free_kb = 1000000;
+        d.gs.swap_in = swap_in[t];
+        mrx_filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
+        ck_assert(d.gs.valid);
+        ck_assert_msg(f.swapping == want[t], "report %u", t);
+    }
+}
+END_TEST
+
+/* Reports that contradict themselves are refused by the filter too
+ * (reports from other backends than the parser's): free, available or
+ * cached above MemTotal, swap free above swap total, MemTotal above
+ * the static max or 0, an absurd load. */
+START_TEST(test_filter_refuses_inconsistent)
+{
+    mrx_params p;
+    mrx_filter f;
+    mrx_dom d;
+    unsigned k;
+
+    mrx_params_default(&p);
+    for (k = 0; k < 8; k++) {
+        memset(&f, 0, sizeof(f));
+        memset(&d, 0, sizeof(d));
+        d.static_max_kb = d.current_kb = d.target_kb = 1 * GIB;
+        d.gs.valid = true;
+        d.gs.seq = 1;
+        d.gs.total_kb = 1000000;
+        d.gs.free_kb = 100000;
+        d.gs.available_kb = 200000;
+        d.gs.cached_kb = 50000;
+        d.gs.swap_total_kb = 1000;
+        d.gs.swap_free_kb = 1000;
+        d.gs.load1 = d.gs.load5 = d.gs.load15 = 100;
+        switch (k) {
+        case 0: break;                              /* sane */
+        case 1: d.gs.free_kb = 1000001; break;
+        case 2: d.gs.available_kb = 1000001; break;
+        case 3: d.gs.cached_kb = 1000001; break;
+        case 4: d.gs.swap_free_kb = 1001; break;
+        case 5: d.gs.total_kb = 1 * GIB + 1; break;
+        case 6: d.gs.total_kb = 0; break;
+        case 7: d.gs.load1 = 100001; break;
+        }
+        mrx_filter_apply(&f, &p, 0, 16 * GIB, &d);
+        ck_assert_msg(d.gs.valid == (k == 0), "case %u", k);
+    }
 }
 END_TEST
 
@@ -401,6 +536,9 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, test_report_hostile_values);
     tcase_add_test(tc, test_filter_hostile);
     tcase_add_test(tc, test_filter_level_comes_through);
+    tcase_add_test(tc, test_filter_offset_settled);
+    tcase_add_test(tc, test_filter_refuses_inconsistent);
+    tcase_add_test(tc, test_filter_swapping);
     tcase_add_test(tc, test_nul_in_files);
     tcase_add_loop_test(tc, test_hostile_guest, 0, npol * 4);
     suite_add_tcase(s, tc);

@@ -263,10 +263,127 @@ START_TEST(test_stuck_and_unmanaged)
     snap.host_free_kb = 2048 * MIB;
     want[0].target_kb = 900 * MIB;
     want[1].target_kb = 100 * MIB;
+    want[1].cpu_cap = 50;                  /* not applied either */
     plan_ok();
     ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
     ck_assert_uint_eq(out[1].target_kb, 600 * MIB);
+    ck_assert_int_eq(out[1].cpu_cap, -1);
     ck_assert_ptr_nonnull(strstr(out[0].reason, "stuck"));
+}
+END_TEST
+
+/* The floor never exceeds the ceiling: a guest using 700 MiB of a
+ * 768 MiB maximum has a working-set floor of 700 + 1.5 * 64 = 796 MiB,
+ * capped at 768; a rule min of 1 GiB above a 512 MiB max is capped at
+ * 512.  Asked for more than their maximum, both get their maximum. */
+START_TEST(test_floor_capped_at_ceiling)
+{
+    mrx_dom *a = add(1, 700 * MIB, 128 * MIB, 768 * MIB);
+    mrx_dom *b = add(2, 400 * MIB, 1024 * MIB, 512 * MIB);
+
+    ws(a, 700 * MIB, false);
+    snap.host_free_kb = 2048 * MIB;
+    want[0].target_kb = 900 * MIB;
+    want[1].target_kb = 900 * MIB;
+    ck_assert_uint_eq(mrx_dom_floor(a), 768 * MIB);
+    ck_assert_uint_eq(mrx_dom_floor(b), 512 * MIB);
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 768 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 512 * MIB);
+}
+END_TEST
+
+/* A max= rule below the static max is the ceiling: static max 2 GiB,
+ * max 1 GiB, asked for 1500 MiB: 1 GiB. */
+START_TEST(test_max_rule_is_ceiling)
+{
+    mrx_dom *d = add(1, 512 * MIB, 128 * MIB, 2048 * MIB);
+
+    d->max_kb = 1024 * MIB;
+    snap.host_free_kb = 4096 * MIB;
+    want[0].target_kb = 1500 * MIB;
+    ck_assert_uint_eq(mrx_dom_ceiling(d), 1024 * MIB);
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 1024 * MIB);
+}
+END_TEST
+
+/* Memory an unmanaged domain is still to take (target 712 MiB, holds
+ * 512) is not free: free 300 MiB - reserve 64 - 200 pending = 36 MiB
+ * for a managed domain asking 512 MiB more: 512 + 36 = 548 MiB. */
+START_TEST(test_unmanaged_pending_not_free)
+{
+    mrx_dom *u = add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+
+    add(2, 512 * MIB, 128 * MIB, 2048 * MIB);
+    u->managed = false;
+    u->target_kb = 712 * MIB;
+    snap.host_free_kb = 300 * MIB;
+    want[0].target_kb = 712 * MIB;
+    want[1].target_kb = 1024 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 712 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 548 * MIB);
+}
+END_TEST
+
+/* The deadband never undoes the stuck cap: a stuck balloon that holds
+ * 512 MiB of its 512.5 MiB target, asked for 900 MiB, is capped at
+ * 512 MiB; the deadband (1 MiB) would keep the old target, 0.5 MiB
+ * above what it holds, which would be a promise. */
+START_TEST(test_stuck_after_deadband)
+{
+    mrx_dom *d = add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+
+    d->target_kb = 512 * MIB + 512;
+    d->stuck = true;
+    snap.host_free_kb = 2048 * MIB;
+    par.deadband_kb = 1 * MIB;
+    want[0].target_kb = 900 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
+}
+END_TEST
+
+/* A guest in distress because it swapped in, with plenty available
+ * (used 200 MiB, goal 200 + 2 * 64 = 328 MiB, below the 512 MiB it
+ * holds), whose balloon is still on its way down to 511.5 MiB, and
+ * whose policy wants 400 MiB: it stays at 512 MiB.  The deadband
+ * (1 MiB) would keep the old target, half a MiB below what it holds. */
+START_TEST(test_distress_deadband_no_shrink)
+{
+    mrx_dom *d = add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+
+    ws(d, 200 * MIB, true);
+    d->target_kb = 512 * MIB - 512;
+    snap.host_free_kb = 2048 * MIB;
+    par.deadband_kb = 1 * MIB;
+    want[0].target_kb = 400 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
+}
+END_TEST
+
+/* A stuck guest is not served, in distress or not: one that holds
+ * 512 MiB, stuck on its way down to 400 MiB, in distress because it
+ * swapped in (used 200 MiB: floor 296 MiB, goal 328 MiB; served, it
+ * would be held at the 512 MiB it holds), keeps its target of 400 MiB
+ * (the plan neither raises it nor counts on it); the other domain
+ * gets all that is free beyond the reserve, 100 MiB. */
+START_TEST(test_stuck_distress_not_served)
+{
+    mrx_dom *d = add(1, 512 * MIB, 128 * MIB, 1024 * MIB);
+
+    add(2, 512 * MIB, 128 * MIB, 1024 * MIB);
+    ws(d, 200 * MIB, true);
+    d->target_kb = 400 * MIB;
+    d->stuck = true;
+    snap.host_free_kb = 164 * MIB;
+    want[0].target_kb = 400 * MIB;
+    want[1].target_kb = 1024 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 400 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 612 * MIB);
 }
 END_TEST
 
@@ -324,6 +441,52 @@ START_TEST(test_proportional_scarce)
 }
 END_TEST
 
+/* As test_proportional_by_hand with an unmanaged domain that holds
+ * 512 MiB and is still to take 100 MiB more (target 612 MiB): that is
+ * not shared, and its target stays.  surplus = 1704 - 100 = 1604;
+ * gamma = 1604 / 2304 = 0.696181;
+ * A = 256 MiB + 0.696181 * 768 MiB = 262144 + 547498.67 = 809642 KiB;
+ * B = 512 MiB + 0.696181 * 1536 MiB = 524288 + 1094997.33 = 1619285.
+ * Growth 285354 + 570709 = 856063 KiB, within the 836 MiB = 856064
+ * free beyond the reserve and the pending 100 MiB. */
+START_TEST(test_proportional_unmanaged_pending)
+{
+    const mrx_policy *pol = mrx_policy_find("proportional");
+    mrx_pstate st[3] = { { 0 } };
+    mrx_dom *u;
+
+    add(1, 512 * MIB, 256 * MIB, 1024 * MIB);
+    add(2, 1024 * MIB, 512 * MIB, 2048 * MIB);
+    u = add(3, 512 * MIB, 128 * MIB, 1024 * MIB);
+    u->managed = false;
+    u->target_kb = 612 * MIB;
+    snap.host_free_kb = 1000 * MIB;
+    pol->decide(&snap, &par, st, want);
+    ck_assert_uint_eq(want[0].target_kb, 809642);
+    ck_assert_uint_eq(want[1].target_kb, 1619285);
+    ck_assert_uint_eq(want[2].target_kb, 612 * MIB);
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 809642);
+    ck_assert_uint_eq(out[1].target_kb, 1619285);
+}
+END_TEST
+
+/* More free than every range: gamma is 1, not more; every domain at
+ * its ceiling.  surplus = 960 - 64 + 256 = 1152 MiB = 1.5 * the range
+ * (768 MiB): 1024 MiB, not 256 + 1.5 * 768 = 1408. */
+START_TEST(test_proportional_abundant)
+{
+    const mrx_policy *pol = mrx_policy_find("proportional");
+    mrx_pstate st[1] = { { 0 } };
+
+    add(1, 512 * MIB, 256 * MIB, 1024 * MIB);
+    snap.host_free_kb = 960 * MIB;
+    pol->decide(&snap, &par, st, want);
+    ck_assert_uint_eq(want[0].target_kb, 1024 * MIB);
+    ck_assert_ptr_nonnull(strstr(want[0].reason, "100.0%"));
+}
+END_TEST
+
 START_TEST(test_sizes)
 {
     uint64_t kb;
@@ -377,9 +540,17 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_reserve_restored);
     tcase_add_test(tc, test_floor_first);
     tcase_add_test(tc, test_stuck_and_unmanaged);
+    tcase_add_test(tc, test_floor_capped_at_ceiling);
+    tcase_add_test(tc, test_max_rule_is_ceiling);
+    tcase_add_test(tc, test_unmanaged_pending_not_free);
+    tcase_add_test(tc, test_stuck_after_deadband);
+    tcase_add_test(tc, test_distress_deadband_no_shrink);
+    tcase_add_test(tc, test_stuck_distress_not_served);
     tcase_add_test(tc, test_deadband);
     tcase_add_test(tc, test_proportional_by_hand);
     tcase_add_test(tc, test_proportional_scarce);
+    tcase_add_test(tc, test_proportional_unmanaged_pending);
+    tcase_add_test(tc, test_proportional_abundant);
     tcase_add_test(tc, test_sizes);
     tcase_add_test(tc, test_policy_table);
     suite_add_tcase(s, tc);

@@ -269,6 +269,22 @@ START_TEST(test_random_bounds)
 }
 END_TEST
 
+/* static: every target stays as it is, even one the balloon has not
+ * reached (holds 1 GiB, target 900 MiB), whatever the guest says. */
+START_TEST(test_static_keeps)
+{
+    mrx_dom *d = add(1 * GIB, 256 * MIB, 4 * GIB);
+
+    d->target_kb = 900 * MIB;
+    stats(d, 1 * GIB, 10 * MIB, 10 * MIB, 3 * GIB);
+    loads(d, 400, 400, 400);
+    run("static");
+    ck_assert_uint_eq(out[0].target_kb, 900 * MIB);
+    ck_assert_int_eq(out[0].cpu_cap, -1);
+    ck_assert_str_eq(out[0].reason, "static");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* adaptive (seed 000)                                               */
 
@@ -336,6 +352,17 @@ START_TEST(test_adaptive_grow_large_load15)
 }
 END_TEST
 
+START_TEST(test_adaptive_grow_large_load5)
+{
+    /* free 8% (small margin), load15 0.90, but load5 1.60: margin 60%
+     * >= 50%: large step, 1258291 as above. */
+    adaptive_dom(80000, 300000, 150, 160, 90);
+    run("adaptive");
+    ck_assert_uint_eq(out[0].target_kb, 1258291);
+    ck_assert_reason(0, "+large");
+}
+END_TEST
+
 START_TEST(test_adaptive_shrink_small)
 {
     /* load1 0.30 < 0.50; avail 400000/1000000 = 40% > 30%, margin
@@ -367,6 +394,33 @@ START_TEST(test_adaptive_shrink_needs_calm)
     adaptive_dom(100000, 600000, 30, 20, 60);
     run("adaptive");
     ck_assert_uint_eq(out[0].target_kb, 996148);
+}
+END_TEST
+
+START_TEST(test_adaptive_shrink_needs_calm_load5)
+{
+    /* avail 60% (wide), load15 0.40, but load5 0.60: not calm, only a
+     * small step: 996148. */
+    adaptive_dom(100000, 600000, 30, 60, 40);
+    run("adaptive");
+    ck_assert_uint_eq(out[0].target_kb, 996148);
+    ck_assert_reason(0, "-small");
+}
+END_TEST
+
+START_TEST(test_adaptive_floor_with_offset)
+{
+    /* The policy's own floor in allocation terms: as
+     * test_adaptive_shrink_small, with a PV offset of 40000 KiB;
+     * used = 1000000 - 400000 = 600000, at avail 30% the guest needs
+     * 600000 * 100 / 70 = 857142 of MemTotal, plus the offset:
+     * 897142.  The step itself does not depend on the offset. */
+    mrx_dom *d = adaptive_dom(100000, 400000, 30, 20, 20);
+
+    d->offset_kb = 40000;
+    run("adaptive");
+    ck_assert_uint_eq(out[0].target_kb, 996148);
+    ck_assert_uint_eq(out[0].floor_kb, 897142);
 }
 END_TEST
 
@@ -553,6 +607,17 @@ START_TEST(test_sla_first_sight)
 }
 END_TEST
 
+START_TEST(test_sla_first_sight_exact)
+{
+    /* Exactly 1 GiB: level 1 covers it (mem >= target), not level 2. */
+    sla_dom(1 * GIB, 500, -1, 0);
+    run("sla");
+    ck_assert_int_eq(st[0].v[0], 1);
+    ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
+    ck_assert_int_eq(out[0].cpu_cap, 50);
+}
+END_TEST
+
 START_TEST(test_sla_first_sight_needs_metric)
 {
     /* No agent, or an agent without a metric: no level is chosen and
@@ -686,6 +751,20 @@ START_TEST(test_sla_reserve)
 }
 END_TEST
 
+START_TEST(test_sla_reserve_kept)
+{
+    /* The pool is free memory beyond the host reserve: free 64 MiB +
+     * 992 MiB leaves 992 MiB, short of the 1 GiB that level 2 adds
+     * (though 1056 MiB are free): the domain stays at level 1. */
+    snap.host_free_kb = 64 * MIB + 992 * MIB;
+    sla_dom(1 * GIB, 1200, 1, 30000);
+    run("sla");
+    ck_assert_int_eq(st[0].v[0], 1);
+    ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
+    ck_assert_reason(0, "no reserve");
+}
+END_TEST
+
 START_TEST(test_sla_none)
 {
     /* no SLA limit; a valid report without a metric; no levels */
@@ -813,6 +892,24 @@ START_TEST(test_selfballoon_bias_is_offset)
     run("selfballoon");
     ck_assert_uint_eq(out[0].target_kb, 297472);
     ck_assert_uint_eq(out[0].floor_kb, 167936 + 61440);
+}
+END_TEST
+
+START_TEST(test_selfballoon_from_target)
+{
+    /* It continues from where it last asked, not from where the
+     * balloon is: holds 1 GiB, target 900 MiB = 921600, bias (the
+     * offset) 8192: cur = 921600 - 8192 = 913408; goal 270336 (as in
+     * test_selfballoon_shrink); new = 913408 - (913408 - 270336) / 8
+     * = 913408 - 80384 = 833024; target 833024 + 8192 = 841216.  From
+     * the balloon it would be 952320. */
+    mrx_dom *d = add(1 * GIB, 64 * MIB, 2 * GIB);
+
+    d->target_kb = 900 * MIB;
+    d->offset_kb = 8192;
+    stats(d, 1040384, 0, 0, 200 * MIB);
+    run("selfballoon");
+    ck_assert_uint_eq(out[0].target_kb, 841216);
 }
 END_TEST
 
@@ -1314,6 +1411,7 @@ static Suite *policies_suite(void)
     tcase_add_loop_test(tc, test_no_guest_stats, 0, 4);
     tcase_add_loop_test(tc, test_degenerate_snapshots, 0, 4);
     tcase_add_loop_test(tc, test_random_bounds, 0, 4);
+    tcase_add_test(tc, test_static_keeps);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("adaptive");
@@ -1322,9 +1420,12 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_adaptive_grow_memory_not_busy);
     tcase_add_test(tc, test_adaptive_grow_large_free);
     tcase_add_test(tc, test_adaptive_grow_large_load15);
+    tcase_add_test(tc, test_adaptive_grow_large_load5);
     tcase_add_test(tc, test_adaptive_shrink_small);
     tcase_add_test(tc, test_adaptive_shrink_large);
     tcase_add_test(tc, test_adaptive_shrink_needs_calm);
+    tcase_add_test(tc, test_adaptive_shrink_needs_calm_load5);
+    tcase_add_test(tc, test_adaptive_floor_with_offset);
     tcase_add_test(tc, test_adaptive_shrink_capped_by_surplus);
     tcase_add_test(tc, test_adaptive_shrink_to_floor);
     tcase_add_test(tc, test_adaptive_available_fallback);
@@ -1339,6 +1440,7 @@ static Suite *policies_suite(void)
     tc = tcase_create("sla");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_sla_first_sight);
+    tcase_add_test(tc, test_sla_first_sight_exact);
     tcase_add_test(tc, test_sla_first_sight_needs_metric);
     tcase_add_test(tc, test_sla_cap_per_vcpu);
     tcase_add_test(tc, test_sla_up);
@@ -1348,6 +1450,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_sla_edges_of_ladder);
     tcase_add_test(tc, test_sla_level_clamped);
     tcase_add_test(tc, test_sla_reserve);
+    tcase_add_test(tc, test_sla_reserve_kept);
     tcase_add_test(tc, test_sla_none);
     suite_add_tcase(s, tc);
 
@@ -1359,6 +1462,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_selfballoon_up_hysteresis);
     tcase_add_test(tc, test_selfballoon_floor_stops_shrink);
     tcase_add_test(tc, test_selfballoon_bias_is_offset);
+    tcase_add_test(tc, test_selfballoon_from_target);
     tcase_add_test(tc, test_selfballoon_linux_reserve);
     tcase_add_test(tc, test_selfballoon_piecewise_floor);
     tcase_add_test(tc, test_selfballoon_tiny);

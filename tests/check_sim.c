@@ -221,6 +221,386 @@ START_TEST(test_early_ticks_hold)
 }
 END_TEST
 
+/* Between decisions the policy's own floor (each decision's floor_kb,
+ * which the status shows) is the one it last stated, not dropped:
+ * selfballoon states one for every guest with stats. */
+START_TEST(test_early_ticks_keep_floor)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_policy *pol = mrx_policies[_i];
+    uint64_t dec[64] = { 0 }, early = 0, kept = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "%s", pol->name);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 600; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n && i < 64; i++) {
+            if (!s->dom[i].managed)
+                continue;
+            if (!strstr(t[i].reason, "between decisions")) {
+                dec[i] = t[i].floor_kb;
+                continue;
+            }
+            early++;
+            ck_assert_msg(t[i].floor_kb == dec[i], "%s: d%u floor %" PRIu64
+                          " between decisions, %" PRIu64 " decided",
+                          pol->name, s->dom[i].domid, t[i].floor_kb, dec[i]);
+            if (dec[i])
+                kept++;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 100, -1), 0);
+    }
+    ck_assert_uint_gt(early, 0);
+    if (!strcmp(pol->name, "selfballoon"))
+        ck_assert_uint_gt(kept, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A backend around the simulated host that records the order of
+ * set_target calls within a tick. */
+typedef struct order_backend {
+    mrx_backend base;
+    mrx_backend *in;
+    unsigned n;
+    uint32_t domid[64];
+    uint64_t kb[64];
+} order_backend;
+
+static int ob_sample(mrx_backend *b, mrx_snapshot *s)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->sample(o->in, s);
+}
+
+static int ob_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
+{
+    order_backend *o = (order_backend *)b;
+
+    if (o->n < 64) {
+        o->domid[o->n] = domid;
+        o->kb[o->n++] = kb;
+    }
+    return o->in->ops->set_target(o->in, domid, kb);
+}
+
+static int ob_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->set_cpu_cap ?
+           o->in->ops->set_cpu_cap(o->in, domid, cap) : 0;
+}
+
+static int ob_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
+{
+    order_backend *o = (order_backend *)b;
+
+    return o->in->ops->wait(o->in, timeout_ms, stop_fd);
+}
+
+static const mrx_backend_ops order_ops = {
+    .name = "order",
+    .sample = ob_sample,
+    .set_target = ob_set_target,
+    .set_cpu_cap = ob_set_cpu_cap,
+    .wait = ob_wait,
+};
+
+/* Donors first: within a tick, every target that shrinks is set before
+ * any that grows (memory a receiver is given is what donors free). */
+START_TEST(test_donors_set_first)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    order_backend ob;
+    mrx_params p;
+    mrx_engine *e;
+    unsigned k, i, both = 0;
+
+    memset(&ob, 0, sizeof(ob));
+    ob.base.ops = &order_ops;
+    ob.base.lg = inv_quiet_logger();
+    ob.in = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    ck_assert_ptr_nonnull(ob.in);
+    mrx_params_default(&p);
+    p.interval_ms = 1000;
+    e = mrx_engine_new(&ob.base, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 600; k++) {
+        const mrx_snapshot *s;
+        bool grew = false, shrank_after = false, shrank = false;
+
+        ob.n = 0;
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        for (i = 0; i < ob.n; i++) {
+            const mrx_dom *d = mrx_snapshot_find(s, ob.domid[i]);
+
+            ck_assert_ptr_nonnull(d);
+            if (ob.kb[i] > d->target_kb) {
+                grew = true;
+            } else {
+                shrank = true;
+                shrank_after |= grew;
+            }
+        }
+        ck_assert_msg(!shrank_after, "tick %u: a donor was set after a "
+                      "receiver", k);
+        both += grew && shrank;
+        ck_assert_int_eq(ob_wait(&ob.base, p.interval_ms, -1), 0);
+    }
+    ck_assert_uint_gt(both, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(ob.in);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A host of one domain whose balloon never moves and whose report the
+ * test writes: the engine's own rules on hand-made numbers. */
+typedef struct hand_backend {
+    mrx_backend base;
+    uint64_t now_ms;
+    mrx_dom dom;                 /* as sampled (target: as last set) */
+} hand_backend;
+
+static int hb_sample(mrx_backend *b, mrx_snapshot *s)
+{
+    hand_backend *h = (hand_backend *)b;
+    mrx_dom *d = mrx_snapshot_add(s);
+
+    if (!d)
+        return -ENOMEM;
+    *d = h->dom;
+    h->dom.gs.seq++;             /* every report fresh */
+    s->now_ms = h->now_ms;
+    s->host_total_kb = 8 * 1024 * 1024;
+    s->host_free_kb = 4 * 1024 * 1024;
+    return 0;
+}
+
+static int hb_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
+{
+    ((hand_backend *)b)->dom.target_kb = kb;
+    return 0;
+}
+
+static int hb_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
+{
+    ((hand_backend *)b)->now_ms += timeout_ms;
+    return 0;
+}
+
+static const mrx_backend_ops hand_ops = {
+    .name = "hand",
+    .sample = hb_sample,
+    .set_target = hb_set_target,
+    .wait = hb_wait,
+};
+
+/* d1 holds 1 GiB of a 2 GiB maximum; MemTotal 1 GiB - 50 MiB. */
+static void hand_init(hand_backend *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->base.ops = &hand_ops;
+    h->base.lg = inv_quiet_logger();
+    h->now_ms = 1000000;
+    h->dom.domid = 1;
+    snprintf(h->dom.name, sizeof(h->dom.name), "d1");
+    h->dom.current_kb = h->dom.target_kb = 1024 * 1024;
+    h->dom.static_max_kb = 2048 * 1024;
+    h->dom.gs.total_kb = 1024 * 1024 - 50 * 1024;
+}
+
+/* The three signals of distress, one at a time, on a guest with
+ * MemTotal 974 MiB = 997376 KiB (margin: 997376 / 100 * 10 = 99730
+ * KiB, above 64 MiB):
+ * MemAvailable 600 MiB, no stall, swap-in counter still: none.
+ * Then the counter rises by 10 pages: distress for that report only.
+ * PSI some avg10 at distress_stall_pct (10.00%): distress; one
+ * hundredth below: none.  MemAvailable a KiB under the margin:
+ * distress. */
+START_TEST(test_distress_signals)
+{
+    static const struct {
+        uint64_t swap_in;
+        bool psi;
+        uint32_t some10;
+        uint64_t avail_kb;
+        bool distress;
+    } step[] = {
+        { 100, false, 0, 600 * 1024, false },
+        { 100, false, 0, 600 * 1024, false },
+        { 110, false, 0, 600 * 1024, true },
+        { 110, false, 0, 600 * 1024, false },
+        { 110, true, 1000, 600 * 1024, true },
+        { 110, true, 999, 600 * 1024, false },
+        { 110, false, 0, 99730 - 1, true },
+        { 110, false, 0, 99730, false },
+    };
+    hand_backend h;
+    mrx_params p;
+    mrx_engine *e;
+    unsigned k;
+
+    hand_init(&h);
+    h.dom.gs.valid = true;
+    h.dom.gs.swap_total_kb = h.dom.gs.swap_free_kb = 1024 * 1024;
+    mrx_params_default(&p);
+    p.interval_ms = 1000;
+    ck_assert_uint_eq(p.distress_stall_pct, 1000);
+    e = mrx_engine_new(&h.base, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < sizeof(step) / sizeof(step[0]); k++) {
+        const mrx_dom *d;
+
+        h.dom.gs.swap_in = step[k].swap_in;
+        h.dom.gs.psi = step[k].psi;
+        h.dom.gs.psi_some10 = step[k].some10;
+        h.dom.gs.free_kb = h.dom.gs.available_kb = step[k].avail_kb;
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        d = &mrx_engine_snapshot(e)->dom[0];
+        ck_assert_uint_eq(d->margin_kb, 99730);
+        ck_assert_msg(d->distress == step[k].distress, "step %u", k);
+        ck_assert_int_eq(hb_wait(&h.base, p.interval_ms, -1), 0);
+    }
+    mrx_engine_free(e);
+}
+END_TEST
+
+/* A balloon that never moves while its target keeps moving the same
+ * way (max= lowered by 10 MiB a second, from 900 MiB, with static
+ * keeping every other target) is stuck once stuck_after (5 s) has
+ * passed without progress: a new target the same way restarts nothing.
+ * Not stuck by the 5th tick after the first target (4 s), stuck by
+ * the 8th. */
+START_TEST(test_stuck_target_same_way)
+{
+    hand_backend h;
+    mrx_params p;
+    mrx_engine *e;
+    mrx_rule r;
+    unsigned k;
+
+    hand_init(&h);
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "static");
+    p.interval_ms = 1000;
+    e = mrx_engine_new(&h.base, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    memset(&r, 0, sizeof(r));
+    for (k = 0; k < 9; k++) {
+        r.max_kb = (900 - 10 * k) * 1024;
+        ck_assert_int_eq(mrx_engine_override(e, "d1", &r), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        if (k == 4)
+            ck_assert_uint_eq(mrx_engine_counters(e)->stuck_events, 0);
+        ck_assert_int_eq(hb_wait(&h.base, p.interval_ms, -1), 0);
+    }
+    ck_assert_uint_eq(mrx_engine_counters(e)->stuck_events, 1);
+    ck_assert(mrx_engine_snapshot(e)->dom[0].stuck);
+    mrx_engine_free(e);
+}
+END_TEST
+
+/* A slow balloon (8 MiB/s, 1 GiB to give back under a max= setting)
+ * moves toward its target on every tick for 128 s: that is progress,
+ * never stuck, and it gets there.  (static: only the plan's clamp to
+ * the ceiling moves it.) */
+START_TEST(test_slow_balloon_not_stuck)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=slow,memory=2g,maxmem=2g,speed=8m,"
+        "workload=steady:100m\" ]\n");
+    mrx_rule r;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "static");
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    memset(&r, 0, sizeof(r));
+    r.max_kb = 1024 * 1024;
+    ck_assert_int_eq(mrx_engine_override(e, "slow", &r), 0);
+    for (k = 0; k < 200; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+    }
+    ck_assert_uint_eq(mrx_engine_counters(e)->stuck_events, 0);
+    ck_assert_uint_eq(mrx_engine_snapshot(e)->dom[0].current_kb,
+                      1024 * 1024);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A reservation is kept free like the reserve: two guests of 1800 MiB
+ * (max 2 GiB) on a 4 GiB host under proportional take all but the
+ * 64 MiB reserve; asked for 512 MiB, proportional shares 512 MiB less
+ * and the plan reclaims it: met within the minute, with 512 MiB free
+ * beyond the reserve. */
+START_TEST(test_reservation_kept_free)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1800m,maxmem=2g,workload=steady:200m\",\n"
+        "  \"name=b,memory=1800m,maxmem=2g,workload=steady:200m\" ]\n");
+    uint64_t fr = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned k;
+    int state = 0;
+
+    mrx_params_default(&p);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 30; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+    }
+    mrx_engine_reserve_state(e, &fr);
+    ck_assert_uint_lt(fr, 512 * 1024);
+    mrx_engine_reserve(e, 512 * 1024,
+                       mrx_engine_snapshot(e)->now_ms + 60000);
+    for (k = 0; k < 60 && state != 1; k++) {
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        state = mrx_engine_reserve_state(e, &fr);
+    }
+    ck_assert_int_eq(state, 1);
+    ck_assert_uint_ge(fr, 512 * 1024);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The CPU caps sla sets go back, to what each domain had when first
  * seen, when its policy changes and at stop (release_caps). */
 START_TEST(test_sla_caps_given_back)
@@ -880,6 +1260,12 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_sla_caps_given_back);
     tcase_add_test(tc, test_built_domain_left_alone);
     tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
+    tcase_add_loop_test(tc, test_early_ticks_keep_floor, 0, npol);
+    tcase_add_test(tc, test_donors_set_first);
+    tcase_add_test(tc, test_slow_balloon_not_stuck);
+    tcase_add_test(tc, test_distress_signals);
+    tcase_add_test(tc, test_stuck_target_same_way);
+    tcase_add_test(tc, test_reservation_kept_free);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
     tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);

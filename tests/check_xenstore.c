@@ -304,6 +304,16 @@ START_TEST(xenserver_keys)
                                              2 * GIB, 8 * GIB, 5, &gs, why,
                                              sizeof(why)), EINVAL);
     ck_assert(!gs.valid);
+    /* total 0, or above the static max (2 GiB = 2097152 KiB) */
+    ck_assert_int_eq(mrx_xsg_parse_xenserver("0", 1, "0", 1, 2 * GIB,
+                                             8 * GIB, 5, &gs, why,
+                                             sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_xsg_parse_xenserver("2097153", 7, "1", 1, 2 * GIB,
+                                             8 * GIB, 5, &gs, why,
+                                             sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_xsg_parse_xenserver("2097152", 7, "1", 1, 2 * GIB,
+                                             8 * GIB, 5, &gs, why,
+                                             sizeof(why)), 0);
     ck_assert_int_eq(mrx_xsg_parse_xenserver("lots", 4, "1", 1, 2 * GIB,
                                              8 * GIB, 5, &gs, why,
                                              sizeof(why)), EINVAL);

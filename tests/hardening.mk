@@ -28,7 +28,7 @@ tests_soak_CFLAGS = $(AM_CFLAGS) $(XENTOOLLOG_CFLAGS)
 tests_soak_LDADD = tools/libmemrex/libmemrex_core.la $(XENTOOLLOG_LIBS)
 
 EXTRA_DIST += tools/libmemrex/sim_fault.h tests/restart.sh tests/memcheck.sh \
-	tests/fuzz
+	tests/fuzz tests/mutation
 
 # >= 1e7 domain-ticks (500 domains); the CI one >= 1e6 (100 domains).
 soak: tests/soak
@@ -50,8 +50,14 @@ fuzz-smoke:
 	$(abs_top_srcdir)/tests/fuzz/run-fuzz.sh --builddir $(FUZZ_DIR) \
 		--seconds 20
 
+# Every rule broken on purpose in a scratch copy of the tree, one at a
+# time (tests/mutation/mutations.txt); a break no suite notices fails.
+mutation-check:
+	$(abs_top_srcdir)/tests/mutation/run.sh --srcdir $(abs_top_srcdir)
+
 clean-local: clean-hardening
 clean-hardening:
 	rm -rf fuzz-build tests/memcheck
 
-.PHONY: soak soak-short memcheck fuzz fuzz-smoke clean-hardening
+.PHONY: soak soak-short memcheck fuzz fuzz-smoke mutation-check \
+	clean-hardening
