@@ -16,6 +16,7 @@ EXTRA_DIST += tests/e2e/README \
 	tests/e2e/e2e.mk \
 	tests/e2e/run-e2e.sh \
 	tests/e2e/dom0-driver.sh \
+	tests/e2e/dom0-matrix.sh \
 	tests/e2e/guest-init.sh \
 	tests/e2e/memhog.c \
 	tests/e2e/setmem-bench.c \
