@@ -7,10 +7,21 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-only
 
-.PHONY: e2e
+.PHONY: e2e xen-report
 e2e: all
 	$(abs_top_srcdir)/tests/e2e/run-e2e.sh \
 		--builddir $(abs_top_builddir) $(E2E_FLAGS)
+
+# docs/xen-report.md and docs/xen-matrix.png from the console log of an
+# e2e run (XEN_REPORT_LOG), with the same schedule in the simulator
+# (needs python3 and gnuplot).
+XEN_REPORT_LOG = $(abs_top_builddir)/tests/e2e/log/console.log.txt
+xen-report: all
+	python3 $(abs_top_srcdir)/tests/e2e/xen-report.py \
+		--log $(XEN_REPORT_LOG) \
+		--xl $(abs_top_builddir)/tools/xl/xl-membalance \
+		--out $(abs_top_srcdir)/docs/xen-report.md \
+		--png $(abs_top_srcdir)/docs/xen-matrix.png
 
 EXTRA_DIST += tests/e2e/README \
 	tests/e2e/e2e.mk \
@@ -20,4 +31,5 @@ EXTRA_DIST += tests/e2e/README \
 	tests/e2e/guest-init.sh \
 	tests/e2e/memhog.c \
 	tests/e2e/setmem-bench.c \
+	tests/e2e/xen-report.py \
 	tests/e2e/membalance-e2e.conf
