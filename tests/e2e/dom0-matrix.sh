@@ -11,7 +11,7 @@
 #   E2E-RESULT balloon_rate dir=up|down maxmem_kb=M from_kb=A to_kb=B ms=T mib_s=R
 #
 # The matrix (mx_phase P for each P of MX_POLICIES): fresh swapless PV
-# guests, memory MX_MEM and maxmem MX_MAXMEM,
+# guests, memory GUEST_MEM and maxmem GUEST_MAXMEM,
 #   e2e-idle    nothing
 #   e2e-steady  holds MX_STEADY_MB from boot (in the sla phase it also
 #               reports an SLA metric of MX_SLA_METRIC through its agent)
@@ -66,7 +66,7 @@ type = "pv"
 kernel = "$GUEST_KERNEL"
 ramdisk = "$E2E/guest-initrd.cpio.gz"
 extra = "console=hvc0 rdinit=/init quiet loglevel=4 $3"
-memory = $MX_MEM
+memory = $GUEST_MEM
 maxmem = $2
 vcpus = 1
 on_poweroff = "destroy"
@@ -138,10 +138,10 @@ mx_report_settle() {
 }
 
 # The PV offset and the balloon rate on the hypervisor, with the daemon
-# stopped: e2e-a (maxmem MX_MAXMEM) at three allocations, one extra
+# stopped: e2e-a (maxmem GUEST_MAXMEM) at three allocations, one extra
 # guest with maxmem 512 at two.
 mx_calibrate() {
-    local da d5 l r=$((MX_RATE_MB * 1024)) lo=$((MX_MEM * 1024))
+    local da d5 l r=$((MX_RATE_MB * 1024)) lo=$((GUEST_MEM * 1024))
     step "calibration: PV offset and balloon rate"
     xl destroy e2e-b 2>/dev/null
     xl destroy e2e-c 2>/dev/null
@@ -176,7 +176,11 @@ mx_pct() {
 }
 
 # The guest console of a role, without carriage returns.
-mx_console() { tr -d '\r' < "$CONSOLE_DIR/guest-$(mx_name "$1").log" 2>/dev/null; }
+mx_console() {
+    local f
+    f=$CONSOLE_DIR/guest-$(mx_name "$1").log
+    [ -r "$f" ] && tr -d '\r' < "$f"
+}
 
 # One policy: guests, daemon, workloads, verdicts.
 mx_phase() {
@@ -195,7 +199,7 @@ mx_phase() {
         wait|nowait) a="e2e.hog=$(mx_spec "$role") e2e.deadline=$MX_DEADLINE" ;;
         *) a="" ;;
         esac
-        mx_cfg "$name" "$MX_MAXMEM" "e2e.role=$role $a"
+        mx_cfg "$name" "$GUEST_MAXMEM" "e2e.role=$role $a"
         d=$(mx_create "$name")
         MXD[$role]=$d
         [ -n "$d" ] && ids="$ids $d"
@@ -236,7 +240,7 @@ mx_phase() {
         el=$(secs_since "$t0")
         if [ -z "$go_t" ] && awk -v e="$el" -v g="$MX_GO_DELAY" 'BEGIN { exit !(e >= g) }'; then
             for role in wait nowait; do
-                d=${MXD[$role]}
+                d=${MXD[$role]:-}
                 [ -n "$d" ] || continue
                 xenstore-write "/local/domain/$d/e2e/go" 1
                 xenstore-chmod -r "/local/domain/$d/e2e" n0 "r$d"
@@ -307,7 +311,7 @@ mx_phase() {
     kill "$wpid" 2>/dev/null
     wait "$wpid" 2>/dev/null
     result mx_phase "policy=$P go_s=${go_t:-never} end_s=$el hogs_done_s=${done_t:-never}" \
-        "static_kb=$((4 * MX_MEM * 1024)) guests=$(echo "$MX_ROLES" | tr ' ' ,)"
+        "static_kb=$((4 * GUEST_MEM * 1024)) guests=$(echo "$MX_ROLES" | tr ' ' ,)"
 
     # ---- verdicts
     mx_verdict_oom "$P" "$conf_ok"
@@ -323,7 +327,7 @@ mx_phase() {
         echo "== guest $(mx_name "$role") ($P), last lines"
         mx_console "$role" | grep -v '^MEMHOG .* step held' | tail -n 12 | sed 's/^/  | /'
     done
-    echo "== daemon log ($P): $(wc -l < "$log" 2>/dev/null) lines, first 60 and last 30"
+    echo "== daemon log ($P): $(wc -l 2>/dev/null < "$log") lines, first 60 and last 30"
     head -n 60 "$log" 2>/dev/null | sed 's/^/  | /'
     echo "  | ..."
     tail -n 30 "$log" 2>/dev/null | sed 's/^/  | /'
@@ -332,7 +336,7 @@ mx_phase() {
 mx_verdict_oom() {
     local P=$1 ok=$2 role d n k bad=""
     for role in $MX_ROLES; do
-        d=${MXD[$role]}
+        d=${MXD[$role]:-}
         n=$(xenstore-read "/local/domain/${d:-none}/data/e2e/oom_kill" 2>/dev/null)
         k=$(mx_console "$role" | grep -ciE 'invoked oom-killer|out of memory|oom-kill')
         result mx_oom "policy=$P guest=$role vmstat_oom_kill=${n:-none} console_matches=${k:-0}"
@@ -419,7 +423,7 @@ mx_shares() {
 # is the cap the hypervisor's scheduler reports, and not 0.
 mx_sla_cap() {
     local log=$1 json=$2 ok=$3 d sched logcap stcap hvcap
-    d=${MXD[steady]}
+    d=${MXD[steady]:-}
     logcap=$(grep -o "domain ${d:-none} (e2e-steady): cpu cap [0-9-]*% -> [0-9]*%" "$log" 2>/dev/null |
              tail -n 1 | sed 's/.*-> \([0-9]*\)%/\1/')
     stcap=$(jq -r '.domains[] | select(.name == "e2e-steady") | .cpu_cap' "$json" 2>/dev/null)
