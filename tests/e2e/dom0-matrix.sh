@@ -22,9 +22,10 @@
 # daemon's start):
 #   E2E-TRACE phase=P t=S free_kb=F ROLE=CUR_KB,TARGET_KB,AVAIL_KB ...
 #   E2E-RESULT mx_phase policy=P go_s=G end_s=E static_kb=S guests=ROLE,...
-#   E2E-RESULT mx_lag policy=P guest=ROLE step=K need_s=U lag_ms=L
+#   E2E-RESULT mx_setup policy=P guests_up_s=S daemon_up_s=D
+#   E2E-RESULT mx_lag policy=P guest=ROLE step=K need_s=U lag_ms=L alloc_ms=A
 #   E2E-RESULT mx_growth policy=P n=N p50_ms= p95_ms= max_ms= unserved=U
-#                        min_free_kb=F reserve_kb=R
+#                        alloc_p50_ms= min_free_kb=F reserve_kb=R ...
 #   E2E-RESULT mx_oom policy=P guest=ROLE vmstat_oom_kill=N console_matches=K
 #   E2E-RESULT mx_realloc policy=P target_changes=N
 #   E2E-RESULT mx_final policy=P ROLE=TARGET_KB,FLOOR_KB,MAX_KB ...
@@ -126,11 +127,11 @@ mx_settle() {
 # Results of one settle line: mx_report_settle LINE DIR
 mx_report_settle() {
     local l=$1
-    result pv_offset "maxmem_kb=$(field "$l" maxmem_kb)" \
+    result pv_offset "maxmem_kb=$(field "$l" static_max_kb)" \
         "alloc_kb=$(field "$l" current_kb) total_kb=$(echo "$l" | sed -n 's/.*total_kb=\([-0-9]*\).*/\1/p')" \
         "offset_kb=$(echo "$l" | sed -n 's/.*offset_kb=\([-0-9]*\).*/\1/p')"
     if [ -n "$2" ]; then
-        result balloon_rate "dir=$2 maxmem_kb=$(field "$l" maxmem_kb)" \
+        result balloon_rate "dir=$2 maxmem_kb=$(field "$l" static_max_kb)" \
             "from_kb=$(field "$l" from_kb) to_kb=$(field "$l" to_kb)" \
             "ms=$(field "$l" ms) reached=$(field "$l" reached)" \
             "mib_s=$(echo "$l" | sed -n 's/.*mib_s=\([-0-9.]*\).*/\1/p')"
@@ -186,8 +187,9 @@ mx_console() {
 mx_phase() {
     local P=$1 role name d ids="" n t0 el go_t="" idle_t="" done_t=""
     local need_idle=0 log conf_ok=1 dpid="" rc wpid trace steps
-    local detail a lines j it ifl
+    local detail a lines j it ifl s0 up_s
     step "matrix $P: fresh guests"
+    s0=$(up)
     mx_destroy_all
     mkdir -p "$MX_LOGDIR" "$CONSOLE_DIR/$P"
     for role in $MX_ROLES; do
@@ -207,6 +209,7 @@ mx_phase() {
     MX_PREV=$P
     # shellcheck disable=SC2086
     n=$(mx_wait_up $ids)
+    up_s=$(secs_since "$s0")
     xl list
     if [ "$n" != 4 ] || [ "$(echo "$ids" | wc -w)" != 4 ]; then
         conf_ok=0
@@ -231,6 +234,7 @@ mx_phase() {
         sleep 1
         dpid=$(pgrep -x xl-membalance | head -n 1)
         [ "$rc" = 0 ] && [ -n "$dpid" ] || conf_ok=0
+        result mx_setup "policy=$P guests_up_s=$up_s daemon_up_s=$(secs_since "$t0") start_rc=$rc pid=${dpid:-none}"
     else
         conf_ok=0
     fi
@@ -350,13 +354,13 @@ mx_verdict_oom() {
 
 mx_verdict_lag() {
     local P=$1 trace=$2 steps=$3 ok=$4 role all="" served=0 summ=0 stats
-    local nfree minfree unserved k s l n p50 p95 max
+    local nfree minfree unserved k s l a n p50 p95 max alloc
     for role in wait nowait; do
         mx_console "$role" |
-            sed -n "s/^MEMHOG $role lag step=\([0-9]*\) need_s=\([0-9.]*\) lag_ms=\([0-9]*\).*/\1 \2 \3/p" |
+            sed -n "s/^MEMHOG $role lag step=\([0-9]*\) need_s=\([0-9.]*\) lag_ms=\([0-9]*\) alloc_ms=\([0-9]*\).*/\1 \2 \3 \4/p" |
             sort -un -k1,1 > "/run/mx-lag-$role"
-        while read -r k s l; do
-            result mx_lag "policy=$P guest=$role step=$k need_s=$s lag_ms=$l"
+        while read -r k s l a; do
+            result mx_lag "policy=$P guest=$role step=$k need_s=$s lag_ms=$l alloc_ms=$a"
         done < "/run/mx-lag-$role"
         served=$((served + $(wc -l < "/run/mx-lag-$role")))
         all="$all /run/mx-lag-$role"
@@ -364,6 +368,8 @@ mx_verdict_lag() {
     done
     # shellcheck disable=SC2086
     stats=$(cat $all | awk '{ print $3 }' | mx_pct)
+    # shellcheck disable=SC2086
+    alloc=$(cat $all | awk '{ print $4 }' | mx_pct | cut -d' ' -f2)
     unserved=$((2 * steps - served))
     nfree=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^free_kb=/) print substr($i, 9) }' "$trace" |
             grep -c '^[0-9][0-9]*$')
@@ -372,7 +378,7 @@ mx_verdict_lag() {
                    END { print (bad || m == "") ? "none" : m }')
     read -r n p50 p95 max <<< "$stats"
     result mx_growth "policy=$P n=$n p50_ms=$p50 p95_ms=$p95 max_ms=$max unserved=$unserved" \
-        "min_free_kb=$minfree reserve_kb=$MX_RESERVE_KB free_samples=$nfree summaries=$summ"
+        "alloc_p50_ms=$alloc min_free_kb=$minfree reserve_kb=$MX_RESERVE_KB free_samples=$nfree summaries=$summ"
     verdict "${P}_growth_lag" "rising steps of e2e-wait and e2e-nowait: n=$n p50=${p50}ms p95=${p95}ms max=${max}ms unserved=$unserved of $((2 * steps)) (summaries $summ of 2); host free min ${minfree} kB vs reserve $MX_RESERVE_KB kB ($nfree samples)" \
         eval '[ "$ok" = 1 ] && [ "$summ" = 2 ] && [ "$unserved" = 0 ] && [ "$p95" != - ] &&
               [ "$p95" -le "$MX_LAG_P95_MS" ] && [ "$minfree" != none ] &&

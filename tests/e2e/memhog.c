@@ -32,7 +32,9 @@
  * none) is unserved.  Lines:
  *   MEMHOG <tag> rf-start base_mib=B peak_mib=P step_mib=S period_s=T
  *          hold_s=H guard_mib=G steps=N avail_mib=M
- *   MEMHOG <tag> lag step=K need_s=<uptime when due> lag_ms=L
+ *   MEMHOG <tag> lag step=K need_s=<uptime when due> lag_ms=L alloc_ms=A
+ * (A: how long allocating and touching the step took, the guest's own
+ * speed; within L for a non-waiting rise, after it for a waiting one)
  *   MEMHOG <tag> rf-phase fall|idle|deadline held_mib=N
  *   MEMHOG <tag> steps=N served=S unserved=U
  *
@@ -190,13 +192,14 @@ static int run_risefall(const risefall *rf, double deadline_s,
     unsigned long guard = rf->guard ? rf->guard : RF_MEASURE_GUARD;
     double *due = calloc(nsteps + 1, sizeof(*due));
     double *due_up = calloc(nsteps + 1, sizeof(*due_up));
-    double t0 = now_s(), next, t, end_hold = 0;
+    double *alloc_ms = calloc(nsteps + 1, sizeof(*alloc_ms));
+    double t0 = now_s(), next, t, t_take, end_hold = 0;
     rf_state h = { tag, NULL, NULL, 0, 0, 0, 1 };
     const char *why = "fall";
 
     h.chunk = calloc(nsteps + 2, sizeof(*h.chunk));
     h.size = calloc(nsteps + 2, sizeof(*h.size));
-    if (!due || !due_up || !h.chunk || !h.size) {
+    if (!due || !due_up || !alloc_ms || !h.chunk || !h.size) {
         perror("memhog: calloc");
         return 1;
     }
@@ -233,15 +236,18 @@ static int run_risefall(const risefall *rf, double deadline_s,
                 rf_tick(&h);
                 continue;
             }
-            if (rf->guard) {
-                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f\n",
-                       tag, taken + 1, due_up[taken], (t - due[taken]) * 1000);
-                due[taken] = 0;
-                served++;
-            }
+            t_take = now_s();
             if (rf_take(&h, sz)) {
                 rf_tick(&h);
                 continue;
+            }
+            alloc_ms[taken] = (now_s() - t_take) * 1000;
+            if (rf->guard) {
+                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f "
+                       "alloc_ms=%.0f\n", tag, taken + 1, due_up[taken],
+                       (t - due[taken]) * 1000, alloc_ms[taken]);
+                due[taken] = 0;
+                served++;
             }
             taken++;
             printf("MEMHOG %s step held_mib=%lu avail_mib=%ld\n", tag,
@@ -255,8 +261,9 @@ static int run_risefall(const risefall *rf, double deadline_s,
             for (k = 0; k < taken; k++) {
                 if (!due[k] || (unsigned long)av < rf->step + guard)
                     continue;
-                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f\n",
-                       tag, k + 1, due_up[k], (t - due[k]) * 1000);
+                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f "
+                       "alloc_ms=%.0f\n", tag, k + 1, due_up[k],
+                       (t - due[k]) * 1000, alloc_ms[k]);
                 due[k] = 0;
                 served++;
             }

@@ -29,10 +29,11 @@
  *       default 60) until the allocation is within 1 MiB of it, then for
  *       two more reports of the guest agent, and prints
  *       "settle domid=D from_kb=A to_kb=B current_kb=C ms=T reached=0|1
- *        mib_s=R maxmem_kb=M total_kb=G offset_kb=O"
+ *        mib_s=R static_max_kb=M total_kb=G offset_kb=O"
  *       (ms: from the change to the allocation within 1 MiB; mib_s the
- *       balloon rate; total_kb the agent's MemTotal; offset_kb = current -
- *       total_kb, "-" without a report).
+ *       balloon rate; static_max_kb memory/static-max, i.e. xl's maxmem;
+ *       total_kb the agent's MemTotal; offset_kb = current - total_kb,
+ *       "-" without a report).
  *
  *   setmem-bench watch [-i MS] [-e EVERY] [-T UPTIME0] -p PHASE -o FILE
  *                      NAME=DOMID...
@@ -281,14 +282,12 @@ static long long xs_num(struct xs_handle *xs, uint32_t domid, const char *key)
 }
 
 /* The allocation of a domain in KiB, or -1 if it is not there. */
-static long long current_kb(bench *b, uint32_t domid, long long *max_kb)
+static long long current_kb(bench *b, uint32_t domid)
 {
     xc_dominfo_t di;
 
     if (xc_domain_getinfo(b->xch, domid, 1, &di) != 1 || di.domid != domid)
         return -1;
-    if (max_kb)
-        *max_kb = (long long)di.max_memkb;
     return (long long)di.nr_pages * (XC_PAGE_SIZE / 1024);
 }
 
@@ -297,7 +296,7 @@ static long long current_kb(bench *b, uint32_t domid, long long *max_kb)
 
 static int do_settle(bench *b, int wait_s, uint64_t kb)
 {
-    long long from = current_kb(b, b->domid, NULL), cur = from, maxkb = 0;
+    long long from = current_kb(b, b->domid), cur = from;
     long long t0, t = 0, seq0, seq, total, deadline;
     int reached = 0;
     char rate[32] = "-", offset[32] = "-";
@@ -314,7 +313,7 @@ static int do_settle(bench *b, int wait_s, uint64_t kb)
         return 1;
     }
     while (now_us() < deadline) {
-        cur = current_kb(b, b->domid, &maxkb);
+        cur = current_kb(b, b->domid);
         if (cur >= 0 && llabs(cur - (long long)kb) <= SETTLE_SLACK_KB) {
             reached = 1;
             break;
@@ -334,13 +333,13 @@ static int do_settle(bench *b, int wait_s, uint64_t kb)
     }
     total = seq0 >= 0 && seq >= seq0 + 2 ?
             xs_num(b->xs, b->domid, "data/membalance/total_kb") : -1;
-    cur = current_kb(b, b->domid, &maxkb);
+    cur = current_kb(b, b->domid);
     if (total > 0 && cur > 0)
         snprintf(offset, sizeof(offset), "%lld", cur - total);
     printf("settle domid=%u from_kb=%lld to_kb=%" PRIu64 " current_kb=%lld "
-           "ms=%lld reached=%d mib_s=%s maxmem_kb=%lld total_kb=%lld "
-           "offset_kb=%s\n", b->domid, from, kb, cur, t, reached, rate, maxkb,
-           total, offset);
+           "ms=%lld reached=%d mib_s=%s static_max_kb=%lld total_kb=%lld "
+           "offset_kb=%s\n", b->domid, from, kb, cur, t, reached, rate,
+           xs_num(b->xs, b->domid, "memory/static-max"), total, offset);
     return reached ? 0 : 1;
 }
 
@@ -389,7 +388,7 @@ static int do_watch(bench *b, int interval_ms, int every, double up0,
                 (long long)(pi.free_pages * (XC_PAGE_SIZE / 1024)), "");
         for (i = 0; i < n; i++) {
             fprintf(m, " %s=", doms[i]);
-            put_num(m, current_kb(b, id[i], NULL), ",");
+            put_num(m, current_kb(b, id[i]), ",");
             put_num(m, xs_num(b->xs, id[i], "memory/target"), ",");
             put_num(m, xs_num(b->xs, id[i], "data/membalance/available_kb"),
                     "");
