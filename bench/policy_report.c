@@ -35,6 +35,7 @@ extern char **environ;
 typedef struct outcome {
     const char *policy;
     mrx_sim_totals tot;
+    mrx_sim_lag lag;
     mrx_counters cnt;
     double domain_ms;        /* sum over ticks of live domains x interval */
 } outcome;
@@ -138,6 +139,8 @@ static int run_one(const mrx_scenario *sc, const mrx_params *base,
         t += p.interval_ms;
     }
     mrx_sim_totals_get(b, &o->tot);
+    if (mrx_sim_lag_get(b, NULL, &o->lag))
+        goto out;
     o->cnt = *mrx_engine_counters(e);
     rc = 0;
 
@@ -176,8 +179,10 @@ static void table(FILE *out, const outcome *o, unsigned n)
 
     fprintf(out, "| policy | avg held (MiB) | saved vs static | "
             "pages swapped in | under pressure (domain-s) | "
-            "pressure events | OOM | reallocations | slowdown |\n");
-    fprintf(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            "pressure events | OOM | reallocations | slowdown | "
+            "steps served | lag p95 (s) |\n");
+    fprintf(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "---:|\n");
     for (i = 0; i < n; i++) {
         const mrx_sim_totals *t = &o[i].tot;
         double el = t->elapsed_ms ? (double)t->elapsed_ms : 1;
@@ -187,24 +192,33 @@ static void table(FILE *out, const outcome *o, unsigned n)
         double slow = o[i].domain_ms > 0 ?
                       100.0 * t->slowdown_ms / o[i].domain_ms : 0;
 
+        const mrx_sim_lag *l = &o[i].lag;
+
         fprintf(out, "| %s | %.0f | %.1f%% | %" PRIu64 " | %.0f | %"
-                PRIu64 " | %" PRIu64 " | %" PRIu64 " | %.2f%% |\n",
+                PRIu64 " | %" PRIu64 " | %" PRIu64 " | %.2f%% | ",
                 o[i].policy, held, saved, t->pages_swapped_in,
-                t->pressure_ms / 1000.0, t->pressure_events, t->oom_events,
+                t->pressure_ms / 1000.0, t->pressure_events, t->oom_kills,
                 o[i].cnt.reallocations, slow);
+        if (l->steps)
+            fprintf(out, "%" PRIu64 "/%" PRIu64 " | %.1f |\n", l->served,
+                    l->steps, l->p95_ms / 1000.0);
+        else
+            fprintf(out, "- | - |\n");
     }
     fputc('\n', out);
 }
 
 /* One sentence naming the policy that held least among those that made
- * the guests swap no more than the static baseline (o[0]). */
+ * the guests swap no more, and killed no more workloads, than the
+ * static baseline (o[0]). */
 static void verdict(FILE *out, const outcome *o, unsigned n)
 {
     int best = -1, calm = 0;
     unsigned i;
 
     for (i = 1; i < n; i++) {
-        if (o[i].tot.pages_swapped_in > o[0].tot.pages_swapped_in)
+        if (o[i].tot.pages_swapped_in > o[0].tot.pages_swapped_in ||
+            o[i].tot.oom_kills > o[0].tot.oom_kills)
             continue;
         if (best < 0 || o[i].tot.held_kb_ms < o[best].tot.held_kb_ms)
             best = (int)i;
@@ -213,10 +227,10 @@ static void verdict(FILE *out, const outcome *o, unsigned n)
         if (o[i].tot.pages_swapped_in < o[calm].tot.pages_swapped_in)
             calm = (int)i;
     if (best >= 0)
-        fprintf(out, "Least memory held without more swapping than static: "
-                "**%s**. ", o[best].policy);
+        fprintf(out, "Least memory held without more swapping or OOM "
+                "kills than static: **%s**. ", o[best].policy);
     else
-        fprintf(out, "Every policy swapped more than static. ");
+        fprintf(out, "Every policy swapped or killed more than static. ");
     fprintf(out, "Fewest pages swapped in: **%s**.\n\n", o[calm].policy);
 }
 
@@ -324,7 +338,13 @@ int main(int argc, char **argv)
             "swap.\n"
             "- **under pressure**: domain-seconds with demand above "
             "memory; **pressure events**: times a domain came under it.\n"
-            "- **OOM**: demand above memory and swap.\n"
+            "- **OOM**: workloads the guest's OOM killer killed (memory "
+            "and swap ran out); a killed workload starts again 10 s "
+            "later.\n"
+            "- **steps served**, **lag p95**: rising steps of the risefall "
+            "workloads given by the end of the run, of those due, and the "
+            "95th percentile of the time from due to given (MemAvailable "
+            "at least the step and its guard).\n"
             "- **reallocations**: target changes made.\n"
             "- **slowdown**: work time lost to swapping, CPU caps and a "
             "short page cache, in percent of domain time.\n\n"

@@ -194,9 +194,57 @@ START_TEST(test_per_domain_policy_and_override)
     ck_assert_int_eq(mrx_engine_override(e, "7", &r), 0);
     ck_assert_int_eq(mrx_engine_tick(e), 0);
     ck_assert_uint_eq(mrx_engine_snapshot(e)->dom[7].min_kb, 300 * 1024);
+
+    /* unset: one key, then the rest; then there is nothing to unset */
+    r.min_kb = 0;
+    r.weight = 300;
+    ck_assert_int_eq(mrx_engine_override(e, "grower", &r), 0);
+    ck_assert_int_eq(mrx_engine_unset(e, "grower", MRX_SET_WEIGHT), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    ck_assert_uint_eq(s->dom[4].weight, p.default_weight);
+    ck_assert_uint_eq(s->dom[4].min_kb, 2 * 1024 * 1024);
+    ck_assert_int_eq(mrx_engine_unset(e, "grower", MRX_SET_ALL), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    ck_assert_uint_eq(mrx_engine_snapshot(e)->dom[4].min_kb,
+                      p.default_min_kb);
+    ck_assert_int_eq(mrx_engine_unset(e, "grower", MRX_SET_ALL), ENOENT);
     mrx_engine_free(e);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
+}
+END_TEST
+
+/* The sanity bounds: the floor, min <= max, dom0_min, host_reserve
+ * below the host once it is known. */
+START_TEST(test_bounds)
+{
+    mrx_params p;
+    mrx_rule r;
+    char why[160];
+
+    memset(&r, 0, sizeof(r));
+    r.max_kb = 1024;
+    ck_assert_int_eq(mrx_rule_check(&r, why, sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "below the floor of 64M"));
+    r.max_kb = MRX_DOMU_FLOOR_KB;
+    ck_assert_int_eq(mrx_rule_check(&r, why, sizeof(why)), 0);
+    r.min_kb = MRX_DOMU_FLOOR_KB + 1;
+    ck_assert_int_eq(mrx_rule_check(&r, why, sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "above max"));
+
+    mrx_params_default(&p);
+    ck_assert_int_eq(mrx_params_check(&p, 0, why, sizeof(why)), 0);
+    p.host_reserve_kb = 8 * 1024 * 1024;
+    ck_assert_int_eq(mrx_params_check(&p, 0, why, sizeof(why)), 0);
+    ck_assert_int_eq(mrx_params_check(&p, 8 * 1024 * 1024, why,
+                                      sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "not smaller than the host"));
+    ck_assert_int_eq(mrx_params_check(&p, 16 * 1024 * 1024, why,
+                                      sizeof(why)), 0);
+    p.dom0_min_kb = 0;
+    ck_assert_int_eq(mrx_params_check(&p, 0, why, sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "dom0_min"));
 }
 END_TEST
 
@@ -278,6 +326,7 @@ int main(void)
     tcase_add_test(tc, test_errors_name_file_and_line);
     tcase_add_test(tc, test_unknown_keys_warn);
     tcase_add_test(tc, test_per_domain_policy_and_override);
+    tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_dry_run);
     tcase_add_test(tc, test_restore);
     suite_add_tcase(s, tc);

@@ -18,6 +18,7 @@
 #include "invariants.h"
 #include "sim_fault.h"
 
+#define MIB 1024ULL
 #define GIB (1024 * 1024ULL)
 
 /* A well-formed report, as memrex-agent writes it. */
@@ -188,6 +189,53 @@ START_TEST(test_filter_hostile)
 }
 END_TEST
 
+/* Seed 003's free-memory filter: a one-sample jump is smoothed away,
+ * a new level comes through within k + 1 samples (it used to latch: 100 ->
+ * 900 MiB still read 100 MiB for ever), and a filter switched off
+ * (fmd huge) passes jumps at once. */
+static uint64_t filtered(mrx_filter *f, const mrx_params *p, unsigned t,
+                         uint64_t free_kb)
+{
+    mrx_dom d;
+
+    memset(&d, 0, sizeof(d));
+    d.static_max_kb = 2 * GIB;
+    d.current_kb = d.target_kb = 2 * GIB;
+    d.gs.valid = true;
+    d.gs.seq = t + 1;
+    d.gs.total_kb = 2 * GIB;
+    d.gs.free_kb = d.gs.available_kb = free_kb;
+    mrx_filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
+    ck_assert(d.gs.valid);
+    return d.gs.free_kb;
+}
+
+START_TEST(test_filter_level_comes_through)
+{
+    mrx_params p;
+    mrx_filter f;
+    unsigned t;
+    uint64_t v = 0;
+
+    mrx_params_default(&p);
+    memset(&f, 0, sizeof(f));
+    for (t = 0; t < 10; t++)
+        ck_assert_uint_eq(filtered(&f, &p, t, 100 * MIB), 100 * MIB);
+    /* a transient spike is replaced by the mean */
+    ck_assert_uint_eq(filtered(&f, &p, t++, 900 * MIB), 100 * MIB);
+    for (; t < 20; t++)
+        v = filtered(&f, &p, t, 100 * MIB);
+    ck_assert_uint_eq(v, 100 * MIB);
+    /* a level persists: through once the window holds only it, at the
+     * (k + 1)th sample */
+    for (; t < 20 + p.filter_k + 1; t++)
+        v = filtered(&f, &p, t, 900 * MIB);
+    ck_assert_uint_eq(v, 900 * MIB);
+    /* a fall is never filtered */
+    ck_assert_uint_eq(filtered(&f, &p, t++, 50 * MIB), 50 * MIB);
+}
+END_TEST
+
 /* A configuration or scenario file with a NUL byte in a string: libxlutil
  * would abort on it (found by tests/fuzz/fuzz_config.c); refused. */
 START_TEST(test_nul_in_files)
@@ -352,6 +400,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, test_value_parser);
     tcase_add_test(tc, test_report_hostile_values);
     tcase_add_test(tc, test_filter_hostile);
+    tcase_add_test(tc, test_filter_level_comes_through);
     tcase_add_test(tc, test_nul_in_files);
     tcase_add_loop_test(tc, test_hostile_guest, 0, npol * 4);
     suite_add_tcase(s, tc);

@@ -90,6 +90,122 @@ START_TEST(test_shrink_before_grow)
 }
 END_TEST
 
+/* A guest under the working-set rule, as the engine fills it: margin
+ * 64 MiB, used = allocation the guest uses (offset included). */
+static void ws(mrx_dom *d, uint64_t used, bool distress)
+{
+    d->gs.valid = true;
+    d->used_kb = used;
+    d->margin_kb = 64 * MIB;
+    d->distress = distress;
+}
+
+/* Distress beats the policy: a guest using 200 MiB of its 240 MiB
+ * (40 MiB available < 64) that the policy wants at 150 MiB is grown to
+ * used + 2 margins = 328 MiB; an idle guest that asked to grow gets
+ * nothing until then (free 100 MiB beyond the reserve: 88 of the 88
+ * MiB the distressed one needs). */
+START_TEST(test_distress_first)
+{
+    ws(add(1, 240 * MIB, 128 * MIB, 768 * MIB), 200 * MIB, true);
+    ws(add(2, 300 * MIB, 128 * MIB, 768 * MIB), 100 * MIB, false);
+    snap.host_free_kb = 164 * MIB;
+    want[0].target_kb = 150 * MIB;
+    want[1].target_kb = 400 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 328 * MIB);
+    ck_assert_ptr_nonnull(strstr(out[0].reason, "distress"));
+    /* 12 MiB left for the other one after the distress tier */
+    ck_assert_uint_eq(out[1].target_kb, 312 * MIB);
+}
+END_TEST
+
+/* Free memory short of the distress goal: the distressed guest gets all
+ * of it (36 MiB), nobody else grows, and the others give the rest
+ * (52 MiB) in proportion to their headroom above their floors (100 + 96
+ * = 196 MiB), 304 and 104 MiB, rounded up: 39675 and 13574 KiB. */
+START_TEST(test_distress_short_reclaims)
+{
+    ws(add(1, 240 * MIB, 128 * MIB, 768 * MIB), 200 * MIB, true);
+    ws(add(2, 500 * MIB, 128 * MIB, 768 * MIB), 100 * MIB, false);
+    ws(add(3, 300 * MIB, 128 * MIB, 768 * MIB), 100 * MIB, false);
+    snap.host_free_kb = 100 * MIB;
+    want[0].target_kb = 240 * MIB;
+    want[1].target_kb = 500 * MIB;
+    want[2].target_kb = 320 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 276 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 500 * MIB - 39675);
+    ck_assert_uint_eq(out[2].target_kb, 300 * MIB - 13574);
+    ck_assert_ptr_nonnull(strstr(out[2].reason, "distress first"));
+}
+END_TEST
+
+/* The working-set floor stops a shrink at used + 1.5 margins, and a
+ * guest in distress is never shrunk, even below the reserve. */
+START_TEST(test_working_set_floor)
+{
+    ws(add(1, 400 * MIB, 128 * MIB, 768 * MIB), 150 * MIB, false);
+    ws(add(2, 240 * MIB, 128 * MIB, 768 * MIB), 220 * MIB, true);
+    snap.host_free_kb = 1024 * MIB;
+    want[0].target_kb = 128 * MIB;
+    want[1].target_kb = 128 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 246 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 348 * MIB);
+    ck_assert_uint_eq(mrx_dom_floor(&dom[0]), 246 * MIB);
+    /* below the reserve: no growth, and the reserve is taken from the
+     * other one's headroom, never from the distressed one */
+    snap.host_free_kb = 32 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[1].target_kb, 240 * MIB);
+    ck_assert_uint_le(out[0].target_kb, 400 * MIB - 32 * MIB);
+}
+END_TEST
+
+/* Below the reserve with one donor stuck (its target already below what
+ * it holds, but its balloon does not move): that promise frees nothing,
+ * so the working donor is asked for the whole shortfall (32 MiB). */
+START_TEST(test_stuck_donor_frees_nothing)
+{
+    mrx_dom *d1 = add(1, 1024 * MIB, 128 * MIB, 2048 * MIB);
+
+    add(2, 1024 * MIB, 128 * MIB, 2048 * MIB);
+    d1->target_kb = 512 * MIB;
+    d1->stuck = true;
+    snap.host_free_kb = 32 * MIB;
+    want[0].target_kb = 512 * MIB;
+    want[1].target_kb = 1024 * MIB;
+    plan_ok();
+    ck_assert_uint_le(out[1].target_kb, 992 * MIB);
+    /* and the check sees a plan that counts on the stuck one */
+    {
+        char why[160];
+
+        out[1].target_kb = 1024 * MIB;
+        ck_assert_int_eq(mrx_plan_check(&snap, &par, out, why, sizeof(why)),
+                         -1);
+    }
+}
+END_TEST
+
+/* The fistpoint takes the rule away; the check must see it. */
+START_TEST(test_distress_fistpoint_breaks_check)
+{
+    char why[160];
+
+    ws(add(1, 240 * MIB, 128 * MIB, 768 * MIB), 200 * MIB, true);
+    ws(add(2, 300 * MIB, 128 * MIB, 768 * MIB), 100 * MIB, false);
+    snap.host_free_kb = 164 * MIB;
+    want[0].target_kb = 240 * MIB;
+    want[1].target_kb = 400 * MIB;
+    par.fistpoints = MRX_FIST_NO_DISTRESS;
+    mrx_plan(&snap, &par, want, out);
+    ck_assert_int_eq(mrx_plan_check(&snap, &par, out, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "distress"));
+}
+END_TEST
+
 START_TEST(test_fistpoint_breaks_check)
 {
     char why[160];
@@ -106,8 +222,10 @@ START_TEST(test_fistpoint_breaks_check)
 }
 END_TEST
 
-/* Host free 20 MiB with a 64 MiB reserve: 44 MiB must come back, from
- * headroom above the floor in proportion (300 and 100 MiB: 33 + 11). */
+/* Host free 20 MiB with a 64 MiB reserve: 44 MiB must come back, and
+ * the stuck tolerance (2 MiB) more, as squeezed compensates a balloon
+ * that settles short: 46 MiB from headroom above the floor in
+ * proportion (300 and 100 MiB: 34.5 + 11.5). */
 START_TEST(test_reserve_restored)
 {
     add(1, 428 * MIB, 128 * MIB, 2048 * MIB);
@@ -116,8 +234,8 @@ START_TEST(test_reserve_restored)
     want[0].target_kb = 600 * MIB;
     want[1].target_kb = 228 * MIB;
     plan_ok();
-    ck_assert_uint_eq(out[0].target_kb, 395 * MIB);
-    ck_assert_uint_eq(out[1].target_kb, 217 * MIB);
+    ck_assert_uint_eq(out[0].target_kb, 428 * MIB - 35328);
+    ck_assert_uint_eq(out[1].target_kb, 228 * MIB - 11776);
 }
 END_TEST
 
@@ -251,6 +369,11 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_clamp_floor_ceiling);
     tcase_add_test(tc, test_shrink_before_grow);
     tcase_add_test(tc, test_fistpoint_breaks_check);
+    tcase_add_test(tc, test_distress_first);
+    tcase_add_test(tc, test_stuck_donor_frees_nothing);
+    tcase_add_test(tc, test_distress_short_reclaims);
+    tcase_add_test(tc, test_working_set_floor);
+    tcase_add_test(tc, test_distress_fistpoint_breaks_check);
     tcase_add_test(tc, test_reserve_restored);
     tcase_add_test(tc, test_floor_first);
     tcase_add_test(tc, test_stuck_and_unmanaged);

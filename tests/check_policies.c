@@ -55,6 +55,20 @@ static void loads(mrx_dom *d, uint32_t l1, uint32_t l5, uint32_t l15)
     d->gs.load15 = l15;
 }
 
+/* The global balance's own targets, reached in one tick (down ratio
+ * 100%); test_coop_scarce_ratio takes the default. */
+static void full_ratios(void)
+{
+    par.cooperative.down_ratio_pct = 100;
+}
+
+/* The selfballoon cases below were worked with a fixed 64 MiB reserve;
+ * test_selfballoon_linux_reserve takes the default. */
+static void fixed_reserve(void)
+{
+    par.selfballoon.reserve_kb = 64 * MIB;
+}
+
 static void setup(void)
 {
     memset(&snap, 0, sizeof(snap));
@@ -109,7 +123,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(par.sla.level[3].cpu_cap, 100);
     ck_assert_uint_eq(par.sla.within_pct, 50);
     ck_assert_uint_eq(par.sla.hold_ms, 20000);
-    ck_assert_uint_eq(par.selfballoon.reserve_kb, 64 * MIB);
+    ck_assert_uint_eq(par.selfballoon.reserve_kb, 0);
     ck_assert_uint_eq(par.selfballoon.downhysteresis, 8);
     ck_assert_uint_eq(par.selfballoon.uphysteresis, 1);
     ck_assert_uint_eq(par.selfballoon.min_usable_kb, 0);
@@ -286,6 +300,18 @@ START_TEST(test_adaptive_grow_small)
 }
 END_TEST
 
+START_TEST(test_adaptive_grow_memory_not_busy)
+{
+    /* load1 0.27 < 1.00, but MemAvailable 80000/1000000 = 8% < 10%: a
+     * guest waiting for memory grows whatever its load.  Margin
+     * (10-8)/10 = 20% < 50%: small step, 1048576 + 52428 = 1101004. */
+    adaptive_dom(40000, 80000, 27, 20, 10);
+    run("adaptive");
+    ck_assert_uint_eq(out[0].target_kb, 1101004);
+    ck_assert_str_eq(out[0].reason, "avail 8%<10%: +small");
+}
+END_TEST
+
 START_TEST(test_adaptive_grow_large_free)
 {
     /* free 3%: margin (10-3)/10 = 70% >= 50%: large step, 20% of
@@ -447,15 +473,17 @@ START_TEST(test_adaptive_shrink_waits_full_grace)
 {
     mrx_dom *d = adaptive_dom(100000, 400000, 30, 20, 20);
 
-    /* Shrink: 52428 KiB, grace 10000 + 5119 = 15119 ms; a surplus has
-     * no severity, so the whole grace is waited. */
+    /* Shrink: 52428 KiB; the grace grows with the last allocation only,
+     * so after a shrink it is the base, 10000 ms; a surplus has no
+     * severity, so the whole grace is waited. */
     run("adaptive");
     ck_assert_uint_eq(out[0].target_kb, 996148);
+    ck_assert_uint_eq(st[0].until_ms, 1000000 + 10000);
     d->current_kb = d->target_kb = 996148;
-    snap.now_ms = 1000000 + 15118;
+    snap.now_ms = 1000000 + 9999;
     run("adaptive");
     ck_assert_uint_eq(out[0].target_kb, 996148);
-    snap.now_ms = 1000000 + 15119;
+    snap.now_ms = 1000000 + 10000;
     run("adaptive");
     ck_assert_uint_lt(out[0].target_kb, 996148);
 }
@@ -522,6 +550,38 @@ START_TEST(test_sla_first_sight)
     ck_assert_uint_eq(out[1].target_kb, 4 * GIB);
     ck_assert_int_eq(out[1].cpu_cap, 100);
     ck_assert_int_eq(st[1].v[0], 3);
+}
+END_TEST
+
+START_TEST(test_sla_first_sight_needs_metric)
+{
+    /* No agent, or an agent without a metric: no level is chosen and
+     * nothing is set (it used to round the memory up to a ladder step
+     * and cap the CPU at once). */
+    mrx_dom *d = sla_dom(700 * MIB, 0, -1, 0);
+
+    sla_dom(700 * MIB, 500, -1, 0)->gs.valid = false;
+    run("sla");
+    ck_assert_uint_eq(out[0].target_kb, 700 * MIB);
+    ck_assert_int_eq(out[0].cpu_cap, -1);
+    ck_assert_int_eq(st[0].v[1], 0);
+    ck_assert_uint_eq(out[1].target_kb, 700 * MIB);
+    ck_assert_int_eq(out[1].cpu_cap, -1);
+    ck_assert_int_eq(st[1].v[1], 0);
+    /* its first metric chooses the level */
+    d->gs.sla_metric = 500;
+    run("sla");
+    ck_assert_int_eq(out[0].cpu_cap, 50);
+    ck_assert_int_eq(st[0].v[1], 1);
+}
+END_TEST
+
+START_TEST(test_sla_cap_per_vcpu)
+{
+    /* level 1's 50% is of each vCPU: 4 vCPUs, cap 200 */
+    sla_dom(1 * GIB, 1200, 1, 10000)->vcpus = 4;
+    run("sla");
+    ck_assert_int_eq(out[0].cpu_cap, 200);
 }
 END_TEST
 
@@ -703,16 +763,56 @@ END_TEST
 
 START_TEST(test_selfballoon_floor_stops_shrink)
 {
-    /* 115 MiB = 117760 held, MemTotal the same (bias 0), max 512 MiB;
-     * goal = 10 MiB + 64 MiB = 75776;
+    /* First seen with MemTotal 512 MiB: u = 512 MiB, whatever MemTotal
+     * is later.  Then 115 MiB = 117760 held, MemTotal the same (bias
+     * 0), max 1 GiB; goal = 10 MiB + 64 MiB = 75776;
      * new = 117760 - (117760 - 75776) / 8 = 117760 - 5248 = 112512;
      * floor (u = 512 MiB, not < 512): 101376 + (524288 - 101376) / 32
-     * = 101376 + 13216 = 114592 > 112512: floor wins. */
-    mrx_dom *d = add(115 * MIB, 64 * MIB, 512 * MIB);
+     * = 101376 + 13216 = 114592 > 112512: floor wins, and the policy's
+     * own floor is max(goal, floor) + bias = 114592. */
+    mrx_dom *d = add(512 * MIB, 64 * MIB, 1 * GIB);
 
-    stats(d, 115 * MIB, 0, 0, 10 * MIB);
+    stats(d, 512 * MIB, 0, 0, 10 * MIB);
+    run("selfballoon");
+    d->current_kb = d->target_kb = 115 * MIB;
+    d->gs.total_kb = 115 * MIB;
     run("selfballoon");
     ck_assert_uint_eq(out[0].target_kb, 114592);
+    ck_assert_uint_eq(out[0].floor_kb, 114592);
+}
+END_TEST
+
+START_TEST(test_selfballoon_linux_reserve)
+{
+    /* reserve_kb 0: Linux's default, a tenth of the MemTotal first seen
+     * (1000000 KiB -> 100000).  1 GiB held, MemTotal 1000000 (bias
+     * 48576), committed 500000: goal 600000; cur = 1048576 - 48576 =
+     * 1000000; new = 1000000 - 400000 / 8 = 950000; + 48576 = 998576. */
+    mrx_dom *d = add(1 * GIB, 64 * MIB, 2 * GIB);
+
+    par.selfballoon.reserve_kb = 0;
+    stats(d, 1000000, 0, 0, 500000);
+    run("selfballoon");
+    ck_assert_uint_eq(out[0].target_kb, 998576);
+    ck_assert_reason(0, "committed 488M + 97M");
+}
+END_TEST
+
+START_TEST(test_selfballoon_bias_is_offset)
+{
+    /* The engine's measured PV offset (60 MiB) is the bias, not what
+     * current - MemTotal says while the balloon moves (100 MiB):
+     * 300 MiB held, MemTotal 200 MiB, committed 100 MiB, target 300 MiB;
+     * cur = 307200 - 61440 = 245760; goal = 102400 + 65536 = 167936;
+     * new = 245760 - (245760 - 167936) / 8 = 245760 - 9728 = 236032;
+     * target = 236032 + 61440 = 297472. */
+    mrx_dom *d = add(300 * MIB, 64 * MIB, 1 * GIB);
+
+    stats(d, 200 * MIB, 0, 0, 100 * MIB);
+    d->offset_kb = 60 * MIB;
+    run("selfballoon");
+    ck_assert_uint_eq(out[0].target_kb, 297472);
+    ck_assert_uint_eq(out[0].floor_kb, 167936 + 61440);
 }
 END_TEST
 
@@ -723,6 +823,7 @@ static uint64_t floor_of(uint64_t u)
     mrx_dom *d;
 
     snap.n = 0;
+    memset(st, 0, sizeof(st));
     d = add(u, 0, u);
     stats(d, u, 0, 0, 0);
     par.selfballoon.downhysteresis = 1;
@@ -823,6 +924,24 @@ START_TEST(test_coop_abundant)
 }
 END_TEST
 
+START_TEST(test_coop_mc_in_allocation)
+{
+    /* Committed_AS 100 MiB seen by a guest whose domain holds 60 MiB it
+     * does not see: MC = 102400 + 61440 = 163840 (160 MiB), not 100 MiB.
+     * Abundant; gap 300 MiB - 160 MiB = 143360, down 10%: 14336;
+     * 307200 - 14336 = 292864; the policy's floor is MC. */
+    mrx_dom *d = add(300 * MIB, 64 * MIB, 1 * GIB);
+
+    stats(d, 240 * MIB, 0, 0, 100 * MIB);
+    d->offset_kb = 60 * MIB;
+    snap.host_free_kb = 1 * GIB;
+    run("cooperative");
+    ck_assert_uint_eq(out[0].target_kb, 292864);
+    ck_assert_uint_eq(out[0].floor_kb, 163840);
+    ck_assert_reason(0, "MC 160M");
+}
+END_TEST
+
 START_TEST(test_coop_abundant_signed_sum)
 {
     /* The paper's sum is signed: d1 wants +300 MiB, d2 gives back
@@ -882,12 +1001,27 @@ START_TEST(test_coop_scarce_price)
      *    = 956055.1 -> 956055 */
     coop_pair();
     snap.host_free_kb = 164 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1243495, 1);
     ck_assert_kb_near(out[1].target_kb, 956055, 1);
     ck_assert_reason(0, "scarce: price");
     ck_assert_reason(1, "scarce: price");
     ck_assert_int_eq(out[0].cpu_cap, -1);
+}
+END_TEST
+
+START_TEST(test_coop_scarce_ratio)
+{
+    /* The scarce state's targets are approached by the ratios too (the
+     * paper's Algorithm 2): T2 = 956055 as in test_coop_scarce_price,
+     * from N2 = 1048576 down by 10%: ceil(92521 * 0.1) = 9253;
+     * 1048576 - 9253 = 1039323.  T1 grows by 100% (up ratio). */
+    coop_pair();
+    snap.host_free_kb = 164 * MIB;
+    run("cooperative");
+    ck_assert_kb_near(out[0].target_kb, 1243495, 1);
+    ck_assert_kb_near(out[1].target_kb, 1039323, 1);
 }
 END_TEST
 
@@ -901,6 +1035,7 @@ START_TEST(test_coop_swap_full)
     coop_pair();
     dom[1].gs.swap_free_kb = 0;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1135957, 1);
     ck_assert_kb_near(out[1].target_kb, 961194, 1);
@@ -926,6 +1061,7 @@ START_TEST(test_coop_clamp_and_resolve)
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 768 * MIB, 0, 1 * GIB);
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 768 * MIB, 0, 1 * GIB);
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1075200);
     ck_assert_reason(0, "clamped");
@@ -948,6 +1084,7 @@ START_TEST(test_coop_all_clamped)
     stats(add(1000 * MIB, 900 * MIB, 1 * GIB), 1000 * MIB, 0, 0, 2 * GIB);
     stats(add(1 * GIB, 900 * MIB, 1 * GIB), 1 * GIB, 1 * GIB, 0, 2 * GIB);
     snap.host_free_kb = 74 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1048576);
     ck_assert_uint_eq(out[1].target_kb, 926390);
@@ -985,6 +1122,7 @@ START_TEST(test_coop_dom0_first)
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 512 * MIB, 0, 1 * GIB);
     stats(add(1 * GIB, 256 * MIB, 2 * GIB), 1 * GIB, 512 * MIB, 0, 1 * GIB);
     snap.host_free_kb = 264 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_uint_eq(out[0].target_kb, 1572864);
     ck_assert_reason(0, "dom0 first");
@@ -1026,6 +1164,7 @@ START_TEST(test_coop_no_stats_out_of_pool)
     d = add(512 * MIB, 256 * MIB, 2 * GIB);
     d->target_kb = 600 * MIB;
     snap.host_free_kb = 164 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1192551, 1);
     ck_assert_kb_near(out[1].target_kb, 916887, 1);
@@ -1045,6 +1184,7 @@ START_TEST(test_coop_tau_one)
     dom[1].gs.swap_total_kb = dom[1].gs.swap_free_kb = 0;
     par.cooperative.tau_milli = 1000;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1310720, 1);
     ck_assert_kb_near(out[1].target_kb, 786432, 1);
@@ -1060,9 +1200,105 @@ START_TEST(test_coop_zero_swap_total)
     dom[1].gs.swap_total_kb = 0;
     dom[1].gs.swap_free_kb = 12345;
     snap.host_free_kb = 64 * MIB;
+    full_ratios();
     run("cooperative");
     ck_assert_kb_near(out[0].target_kb, 1245184, 1);
     ck_assert_kb_near(out[1].target_kb, 851968, 1);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* pressure (senpai on PSI)                                          */
+
+/* A 1 GiB guest whose kernel has reported total stall us so far, with
+ * 200 MiB free and a 64 MiB margin. */
+static mrx_dom *pressure_dom(uint64_t total_us)
+{
+    mrx_dom *d = add(1 * GIB, 128 * MIB, 2 * GIB);
+
+    stats(d, 1 * GIB, 200 * MIB, 400 * MIB, 500 * MIB);
+    d->gs.psi = true;
+    d->gs.psi_some_us = total_us;
+    d->margin_kb = 64 * MIB;
+    return d;
+}
+
+START_TEST(test_pressure_probe)
+{
+    /* First sight: no stall on average, hold for a period (6 s).  At
+     * 6 s, 1 ms of stall since (< 10 ms target): err = 10, (10 / 10)^2
+     * = 1, capped: the full probe, 1%, from memory.current's analog:
+     * 1048576 - (204800 - 65536) = 909312; * 0.99 = 900218.88. */
+    mrx_dom *d = pressure_dom(5000000);
+
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
+    snap.now_ms += 3000;
+    d->gs.psi_some_us += 500;
+    run("pressure");
+    ck_assert_reason(0, "hold");
+    snap.now_ms += 3000;
+    d->gs.psi_some_us += 500;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 900218);
+    ck_assert_reason(0, "-1.00%");
+}
+END_TEST
+
+START_TEST(test_pressure_backoff)
+{
+    /* 100 ms of stall in one decision (10 x target): err 10, (10 /
+     * 20)^2 = 25% of max back-off 100%: 1048576 * 1.25 = 1310720, at
+     * once (no period to wait); 400 ms (40 x): capped at +100%. */
+    mrx_dom *d = pressure_dom(1000);
+
+    run("pressure");
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 100000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1310720);
+    ck_assert_reason(0, "+25.0%");
+    d->target_kb = d->current_kb = 1310720;
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 400000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 2 * GIB);
+}
+END_TEST
+
+START_TEST(test_pressure_growth_lands_first)
+{
+    /* A back-off not yet landed (current 1 GiB, target 1.25 GiB): the
+     * stall meanwhile is no news, the target holds. */
+    mrx_dom *d = pressure_dom(1000);
+
+    run("pressure");
+    d->target_kb = 1310720;
+    snap.now_ms += 1000;
+    d->gs.psi_some_us += 100000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 1310720);
+    ck_assert_reason(0, "growing");
+}
+END_TEST
+
+START_TEST(test_pressure_no_psi)
+{
+    /* A kernel without PSI: probed as if it never stalled, from its
+     * free pages beyond a margin; a guest in distress at first sight
+     * backs off in full (+100%). */
+    mrx_dom *d = pressure_dom(0), *e;
+
+    d->gs.psi = false;
+    e = pressure_dom(0);
+    e->gs.psi = false;
+    e->distress = true;
+    run("pressure");
+    ck_assert_reason(0, "no PSI");
+    ck_assert_uint_eq(out[1].target_kb, 2 * GIB);
+    snap.now_ms += 6000;
+    run("pressure");
+    ck_assert_uint_eq(out[0].target_kb, 900218);
 }
 END_TEST
 
@@ -1083,6 +1319,7 @@ static Suite *policies_suite(void)
     tc = tcase_create("adaptive");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_adaptive_grow_small);
+    tcase_add_test(tc, test_adaptive_grow_memory_not_busy);
     tcase_add_test(tc, test_adaptive_grow_large_free);
     tcase_add_test(tc, test_adaptive_grow_large_load15);
     tcase_add_test(tc, test_adaptive_shrink_small);
@@ -1102,6 +1339,8 @@ static Suite *policies_suite(void)
     tc = tcase_create("sla");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_sla_first_sight);
+    tcase_add_test(tc, test_sla_first_sight_needs_metric);
+    tcase_add_test(tc, test_sla_cap_per_vcpu);
     tcase_add_test(tc, test_sla_up);
     tcase_add_test(tc, test_sla_hold);
     tcase_add_test(tc, test_sla_down);
@@ -1114,22 +1353,35 @@ static Suite *policies_suite(void)
 
     tc = tcase_create("selfballoon");
     tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, fixed_reserve, NULL);
     tcase_add_test(tc, test_selfballoon_shrink);
     tcase_add_test(tc, test_selfballoon_grow);
     tcase_add_test(tc, test_selfballoon_up_hysteresis);
     tcase_add_test(tc, test_selfballoon_floor_stops_shrink);
+    tcase_add_test(tc, test_selfballoon_bias_is_offset);
+    tcase_add_test(tc, test_selfballoon_linux_reserve);
     tcase_add_test(tc, test_selfballoon_piecewise_floor);
     tcase_add_test(tc, test_selfballoon_tiny);
     tcase_add_test(tc, test_selfballoon_zero_hysteresis);
     tcase_add_test(tc, test_selfballoon_fallow);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("pressure");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_pressure_probe);
+    tcase_add_test(tc, test_pressure_backoff);
+    tcase_add_test(tc, test_pressure_growth_lands_first);
+    tcase_add_test(tc, test_pressure_no_psi);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("cooperative");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_coop_abundant);
+    tcase_add_test(tc, test_coop_mc_in_allocation);
     tcase_add_test(tc, test_coop_abundant_signed_sum);
     tcase_add_test(tc, test_coop_ratio_converges);
     tcase_add_test(tc, test_coop_scarce_price);
+    tcase_add_test(tc, test_coop_scarce_ratio);
     tcase_add_test(tc, test_coop_swap_full);
     tcase_add_test(tc, test_coop_clamp_and_resolve);
     tcase_add_test(tc, test_coop_all_clamped);

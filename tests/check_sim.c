@@ -17,9 +17,12 @@
 
 /* static never acts; sla acts only on domains given an SLA (none here:
  * tests/check_policies.c and the policy report's sla scenario cover it) */
+/* Every policy but static acts on the built-in host without any rule:
+ * sla has no SLA there, but the plan's working-set rule still serves
+ * the guests whose demand outgrows them. */
 static bool acts_unconfigured(const char *policy)
 {
-    return strcmp(policy, "static") && strcmp(policy, "sla");
+    return strcmp(policy, "static");
 }
 
 static mrx_scenario *load_text(const char *text)
@@ -60,8 +63,8 @@ static void run(const mrx_scenario *sc, const char *policy, unsigned fist,
         char why[160];
 
         ck_assert_int_eq(mrx_engine_tick(e), 0);
-        if (inv_broken(mrx_engine_snapshot(e), mrx_engine_targets(e),
-                       p.host_reserve_kb, why, sizeof(why))) {
+        if (inv_broken(mrx_engine_snapshot(e), mrx_engine_params(e),
+                       mrx_engine_targets(e), why, sizeof(why))) {
             if (!r->violations)
                 snprintf(r->first, sizeof(r->first), "tick %u: %s", i, why);
             r->violations++;
@@ -132,6 +135,200 @@ START_TEST(test_fistpoint_caught)
 }
 END_TEST
 
+/* Switching off the distress rule must be caught by both checks, with
+ * every policy that it stands above (static is not under it). */
+START_TEST(test_fistpoint_distress_caught)
+{
+    /* seed 003's contention, where one guest's need comes while the
+     * other holds the memory */
+    mrx_scenario *sc = load_text(
+        "host_memory = \"1900m\"\nseed = 1\nagent_interval = 1\n"
+        "domains = [ \"name=dacapo,memory=768m,maxmem=1536m,workload="
+        "phases:150m@40/500m@40/250m@40/700m@40/300m@40/900m@40,load=1.0\","
+        " \"name=dacapo-rev,memory=768m,maxmem=1536m,workload="
+        "phases:600m@40/200m@40/900m@40/300m@40/700m@40/250m@40,"
+        "load=1.0\" ]\n");
+    const mrx_policy *pol = mrx_policies[_i];
+    run_result r;
+
+    run(sc, pol->name, 0, 1, 600, &r);
+    ck_assert_msg(r.violations == 0, "%s: %s", pol->name, r.first);
+    run(sc, pol->name, MRX_FIST_NO_DISTRESS, 1, 600, &r);
+    /* proportional's shares of this host's surplus already exceed every
+     * distress goal; each other policy leaves a guest short without it */
+    if (strcmp(pol->name, "static") && strcmp(pol->name, "proportional")) {
+        ck_assert_msg(r.violations > 0, "%s: distress off not caught",
+                      pol->name);
+        ck_assert_uint_gt(r.cnt.invariant_violations, 0);
+    } else if (!strcmp(pol->name, "static")) {
+        ck_assert_uint_eq(r.violations, 0);
+    }
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* Woken ten times an interval (as guest events do), the engine changes
+ * a domain's target at most once per interval but for the plan's own
+ * rules (distress, the working-set floor, the reserve): the policies
+ * decide once per interval. */
+START_TEST(test_early_ticks_hold)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_policy *pol = mrx_policies[_i];
+    uint64_t last[64] = { 0 }, changes = 0, early = 0;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "%s", pol->name);
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    for (k = 0; k < 3000; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n && i < 64; i++) {
+            const mrx_dom *d = &s->dom[i];
+
+            if (!d->managed || t[i].target_kb == d->target_kb ||
+                strstr(t[i].reason, "distress") ||
+                strstr(t[i].reason, "working set") ||
+                strstr(t[i].reason, "reserve"))
+                continue;
+            changes++;
+            if (last[i] && s->now_ms - last[i] < 900)
+                early++;
+            last[i] = s->now_ms;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 100, -1), 0);
+    }
+    ck_assert_msg(early == 0, "%s: %" PRIu64 " of %" PRIu64 " changes "
+                  "came less than an interval after the last", pol->name,
+                  early, changes);
+    /* sla has no SLA on this host: only the plan moves its domains */
+    if (strcmp(pol->name, "static") && strcmp(pol->name, "sla"))
+        ck_assert_uint_gt(changes, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* The CPU caps sla sets go back, to what each domain had when first
+ * seen, when its policy changes and at stop (release_caps). */
+START_TEST(test_sla_caps_given_back)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"3g\"\nagent_interval = 1\ndomains = [ "
+        "\"name=vm1,memory=512m,maxmem=2g,workload=steady:150m,rt=200,"
+        "cpu=10\", \"name=vm2,memory=512m,maxmem=2g,workload=steady:650m,"
+        "load=1.5,rt=1450,cpu=60\" ]\n");
+    const mrx_snapshot *s;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k, capped = 0;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    p.interval_ms = 1000;
+    p.nrules = 1;
+    snprintf(p.rule[0].pattern, sizeof(p.rule[0].pattern), "vm*");
+    p.rule[0].sla_limit = 900;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (k = 0; k < 10; k++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    }
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        capped += s->dom[i].cpu_cap > 0;
+    ck_assert_uint_eq(capped, 2);
+    /* a switch to a policy that sets no cap gives them back */
+    snprintf(p.policy, sizeof(p.policy), "proportional");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    for (i = 0; i < s->n; i++)
+        ck_assert_int_eq(s->dom[i].cpu_cap, 0);
+    /* and at stop */
+    snprintf(p.policy, sizeof(p.policy), "sla");
+    ck_assert_int_eq(mrx_engine_set_params(e, &p), 0);
+    for (k = 0; k < 3; k++) {
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+    }
+    ck_assert_int_gt(mrx_engine_snapshot(e)->dom[0].cpu_cap, 0);
+    ck_assert_uint_eq(mrx_engine_release_caps(e), 2);
+    ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A domain built while the engine runs is left alone until it reports
+ * (or boot_grace passes): squeezed's domains being built.  Before, one
+ * built at 20 s had its target cut on that tick (512 -> 429 MiB). */
+START_TEST(test_built_domain_left_alone)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\nagent_interval = 1\ndomains = [ "
+        "\"name=a,memory=1g,maxmem=2g,workload=steady:200m\", "
+        "\"name=late,memory=512m,maxmem=2g,start=20,boot=10,"
+        "workload=steady:100m\" ]\n");
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    unsigned i, k, seen = 0, changed_booting = 0, changed_after = 0;
+
+    mrx_params_default(&p);
+    snprintf(p.policy, sizeof(p.policy), "proportional");
+    p.interval_ms = 1000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (k = 0; k < 60; k++) {
+        const mrx_snapshot *s;
+        const mrx_decision *t;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        t = mrx_engine_targets(e);
+        for (i = 0; i < s->n; i++) {
+            if (strcmp(s->dom[i].name, "late"))
+                continue;
+            seen++;
+            if (t[i].target_kb == s->dom[i].target_kb)
+                continue;
+            if (!s->dom[i].gs.valid)
+                changed_booting++;
+            else
+                changed_after++;
+        }
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+    }
+    ck_assert_uint_gt(seen, 30);
+    ck_assert_uint_eq(changed_booting, 0);
+    ck_assert_uint_gt(changed_after, 0);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The proportional policy moves memory from the small idle-3 (768 MiB,
  * max 1 GiB) to the grower (1 GiB, max 3 GiB): same fraction of range.
  * Domain order in the built-in scenario: 3 = idle-3, 4 = grower. */
@@ -193,6 +390,28 @@ START_TEST(test_stuck_balloons)
 }
 END_TEST
 
+/* A balloon that stops below its target while growing (a hidden
+ * ceiling) is stuck for the whole hold, not for the one tick until the
+ * plan's cap closes the gap: at most one event per stuck_after +
+ * stuck_hold (35 s), where the old monitor flipped 49 times in 120 s. */
+START_TEST(test_stuck_growing_holds)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\ndomains = [ \"name=ceil,memory=512m,"
+        "maxmem=2g,hidden_ceiling=600m,workload=ramp:100m:1500m:60\" ]\n");
+    const mrx_policy *pol = mrx_policies[_i];
+    run_result r;
+
+    run(sc, pol->name, 0, 1, 120, &r);
+    ck_assert_msg(r.violations == 0, "%s", r.first);
+    ck_assert_msg(r.cnt.stuck_events <= 120 / 35 + 1, "%s: %" PRIu64
+                  " stuck events in 120 s", pol->name, r.cnt.stuck_events);
+    if (strcmp(pol->name, "static"))
+        ck_assert_uint_gt(r.cnt.stuck_events, 0);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_scenario_errors)
 {
     mrx_scenario *sc = NULL;
@@ -210,6 +429,15 @@ START_TEST(test_scenario_errors)
                                         "workload=ramp:1g\" ]\n", "t4", f,
                                         &sc), 0);
     ck_assert_int_ne(mrx_scenario_parse("domains = = 3\n", "t5", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "workload=risefall:8m:4m:1m:1:1:0"
+                                        "\" ]\n", "t6", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "workload=risefall:8m:40m:0:1:1:0"
+                                        "\" ]\n", "t7", f, &sc), 0);
+    ck_assert_int_ne(mrx_scenario_parse("domains = [ \"name=a,memory=1g,"
+                                        "kernel_used=4m,kernel_jitter=8m"
+                                        "\" ]\n", "t8", f, &sc), 0);
     ck_assert_ptr_null(sc);
     rewind(f);
     ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
@@ -253,6 +481,388 @@ START_TEST(test_status_roundtrip)
 }
 END_TEST
 
+/* Steps the simulated host alone (no engine) for secs seconds. */
+static void sim_run(mrx_backend *b, unsigned secs)
+{
+    unsigned i;
+
+    for (i = 0; i < secs; i++)
+        ck_assert_int_eq(b->ops->wait(b, 1000, -1), 0);
+}
+
+static const mrx_dom *sample_one(mrx_backend *b, mrx_snapshot *snap,
+                                 unsigned i)
+{
+    mrx_snapshot_clear(snap);
+    ck_assert_int_eq(b->ops->sample(b, snap), 0);
+    ck_assert_uint_gt(snap->n, i);
+    return &snap->dom[i];
+}
+
+/* A PV guest's MemTotal is its allocation less 45416 KiB + 2.25% of
+ * maxmem, whatever the allocation; the balloon of a swapless guest
+ * stops where only memory in use is left. */
+START_TEST(test_pv_offset)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=pv,memory=256m,maxmem=768m,swap=0,"
+        "workload=steady:100m\",\n"
+        "  \"name=pv2,memory=512m,maxmem=512m,workload=steady:50m\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    const mrx_dom *d;
+
+    mrx_snapshot_init(&snap);
+    sim_run(b, 2);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 256 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, 256 * 1024 - 63110);
+    ck_assert_uint_le(d->gs.available_kb, d->gs.total_kb - 100 * 1024);
+    d = sample_one(b, &snap, 1);
+    ck_assert_uint_eq(d->gs.total_kb, 512 * 1024 - 57212);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[0].domid, 128 * 1024),
+                     0);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[1].domid, 128 * 1024),
+                     0);
+    sim_run(b, 10);
+    d = sample_one(b, &snap, 0);
+    /* 100 MiB in use, no swap: the balloon stops above offset + it */
+    ck_assert_uint_gt(d->current_kb, 63110 + 100 * 1024);
+    ck_assert_uint_lt(d->current_kb, 256 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, d->current_kb - 63110);
+    d = sample_one(b, &snap, 1);
+    ck_assert_uint_eq(d->current_kb, 128 * 1024);
+    ck_assert_uint_eq(d->gs.total_kb, 128 * 1024 - 57212);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A swapless guest's workload that does not fit is OOM-killed, holds
+ * nothing for 10 s, and starts again; one with swap swaps instead. */
+START_TEST(test_oom_kill)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=nosw,memory=256m,maxmem=768m,swap=0,"
+        "workload=steady:200m\",\n"
+        "  \"name=sw,memory=256m,maxmem=768m,swap=512m,"
+        "workload=steady:200m\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_sim_dom_stats st;
+    mrx_sim_totals t;
+
+    sim_run(b, 60);
+    mrx_sim_totals_get(b, &t);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "nosw", &st), 0);
+    /* killed at 0 s, 10 s, ... 60 s */
+    ck_assert_uint_eq(st.oom_kills, 7);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "sw", &st), 0);
+    ck_assert_uint_eq(st.oom_kills, 0);
+    ck_assert_uint_eq(t.oom_kills, 7);
+    ck_assert_uint_gt(t.pages_swapped_in, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "nope", &st), ENOENT);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* risefall: a waiting hog in a guest too small waits (no kill, steps
+ * unserved); one that does not wait is killed; with room both are
+ * served at once. */
+START_TEST(test_risefall)
+{
+    static const char *const text[] = {
+        "host_memory = \"4g\"\nduration = 120\n"
+        "domains = [ \"name=w,memory=256m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:24m,workload_start=5\",\n"
+        "  \"name=n,memory=256m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:0,workload_start=5\" ]\n",
+        "host_memory = \"4g\"\nduration = 120\n"
+        "domains = [ \"name=w,memory=768m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:24m\",\n"
+        "  \"name=n,memory=768m,maxmem=768m,swap=0,"
+        "workload=risefall:8m:408m:20m:2:20:0\" ]\n",
+    };
+    mrx_sim_lag w, n, all;
+    mrx_sim_dom_stats st;
+    mrx_scenario *sc;
+    mrx_backend *b;
+
+    sc = load_text(text[0]);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 120);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "w", &w), 0);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "n", &n), 0);
+    ck_assert_uint_eq(w.steps, 20);
+    /* MemTotal 194 MiB: it waits once about 44 MiB are not left */
+    ck_assert_uint_gt(w.served, 3);
+    ck_assert_uint_lt(w.served, 10);
+    ck_assert_uint_eq(w.unserved, 20 - w.served);
+    ck_assert_uint_eq(w.max_ms, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &st), 0);
+    ck_assert_uint_eq(st.oom_kills, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "n", &st), 0);
+    ck_assert_uint_gt(st.oom_kills, 0);
+    ck_assert_uint_gt(n.steps, 20);
+    ck_assert_uint_gt(n.unserved, 0);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+
+    sc = load_text(text[1]);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 120);
+    ck_assert_int_eq(mrx_sim_lag_get(b, NULL, &all), 0);
+    ck_assert_uint_eq(all.steps, 40);
+    ck_assert_uint_eq(all.served, 40);
+    ck_assert_uint_eq(all.unserved, 0);
+    ck_assert_uint_eq(all.p95_ms, 0);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &st), 0);
+    /* 408 MiB of 706 MiB MemTotal at the peak */
+    ck_assert_uint_lt(st.min_avail_kb, 300 * 1024);
+    ck_assert_uint_gt(st.min_avail_kb, 200 * 1024);
+    ck_assert_uint_eq(st.low_avail_ms, 0);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* The keys of squeezed's models and the events, each refused with a
+ * message naming it when it is malformed. */
+START_TEST(test_squeezed_keys_errors)
+{
+    static const struct { const char *text, *says; } bad[] = {
+        { "domains = [ \"name=a,memory=1g,inaccuracy=4x\" ]",
+          "bad value '4x' for 'inaccuracy'" },
+        { "domains = [ \"name=a,memory=1g,inaccuracy=1g\" ]",
+          "inaccuracy must be below memory" },
+        { "domains = [ \"name=a,memory=1g,stall=0.05:50\" ]",
+          "bad value '0.05:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:0\" ]",
+          "bad value '2:0' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:100\" ]",
+          "bad value '2:100' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2\" ]",
+          "bad value '2' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=1.2345:50\" ]",
+          "bad value '1.2345:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=-1:50\" ]",
+          "bad value '-1:50' for 'stall'" },
+        { "domains = [ \"name=a,memory=1g,stall=2:50,balloon=stuck\" ]",
+          "stall needs balloon=ok" },
+        { "domains = [ \"name=a,memory=1g,boot=-1\" ]",
+          "bad value '-1' for 'boot'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"reserve=1g\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,build=a\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,build=a,timeout=3\" ]", "events[0]: needs at=" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=0\" ]",
+          "bad value '0' for 'reserve'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,timeout=0\" ]",
+          "bad value '0' for 'timeout'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,reserve=1g,timeout=3601\" ]",
+          "bad value '3601' for 'timeout'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=x,reserve=1g\" ]", "bad value 'x' for 'at'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,free=1g\" ]", "unknown key 'free'" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=1,build=b\" ]", "no domain 'b' to build" },
+        { "domains = [ \"name=a,memory=1g\", \"name=b,memory=1g,start=5\" ]\n"
+          "events = [ \"at=1,build=b\" ]", "'b' is built at start" },
+        { "domains = [ \"name=Domain-0,memory=1g\" ]\n"
+          "events = [ \"at=1,build=Domain-0\" ]",
+          "'Domain-0' is built at start" },
+        { "domains = [ \"name=a,memory=1g\", \"name=b,memory=1g\" ]\n"
+          "events = [ \"at=1,build=b\", \"at=2,build=b\" ]",
+          "events[1]: 'b' is built at start" },
+        { "domains = [ \"name=a,memory=1g\" ]\n"
+          "events = [ \"at=5,reserve=1g\", \"at=2,reserve=1g\" ]",
+          "events[1]: events must be in time order" },
+    };
+    unsigned i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        mrx_scenario *sc = NULL;
+        FILE *f = tmpfile();
+        char buf[512] = "";
+
+        ck_assert_int_ne(mrx_scenario_parse(bad[i].text, "t", f, &sc), 0);
+        ck_assert_ptr_null(sc);
+        rewind(f);
+        ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
+        ck_assert_msg(strstr(buf, bad[i].says), "%s: said '%s', not '%s'",
+                      bad[i].text, buf, bad[i].says);
+        fclose(f);
+    }
+}
+END_TEST
+
+/* inaccuracy: the balloon stops that far short of its target, going
+ * down and going up. */
+START_TEST(test_inaccuracy)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1g,maxmem=2g,inaccuracy=4m,agent=no\","
+        " \"name=b,memory=1g,maxmem=2g,agent=no\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    unsigned i;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 1);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(b->ops->set_target(b, snap.dom[i].domid,
+                                            512 * 1024), 0);
+    sim_run(b, 10);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 516 * 1024);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 512 * 1024);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(b->ops->set_target(b, snap.dom[i].domid,
+                                            1536 * 1024), 0);
+    sim_run(b, 10);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1532 * 1024);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 1536 * 1024);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* stall=2:50 at 100 MiB/s: moves for the first second of every two,
+ * so 100 MiB after 1 s and after 2 s, 500 MiB after 10 s. */
+START_TEST(test_stall)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=2g,maxmem=2g,speed=100m,stall=2:50,"
+        "agent=no\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 0);
+    ck_assert_int_eq(b->ops->set_target(b, snap.dom[0].domid, 512 * 1024),
+                     0);
+    sim_run(b, 1);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1948 * 1024);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1898 * 1024);
+    sim_run(b, 7);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1548 * 1024);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* boot=10: the domain holds its memory from the start, but its balloon
+ * does not move and its agent does not report until it boots. */
+START_TEST(test_boot)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"4g\"\n"
+        "domains = [ \"name=a,memory=1g,maxmem=1g,boot=10\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    const mrx_dom *d;
+
+    mrx_snapshot_init(&snap);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 1024 * 1024);
+    ck_assert(!d->gs.valid);
+    ck_assert_int_eq(b->ops->set_target(b, d->domid, 512 * 1024), 0);
+    sim_run(b, 9);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_eq(d->current_kb, 1024 * 1024);
+    ck_assert(!d->gs.valid);
+    sim_run(b, 2);
+    d = sample_one(b, &snap, 0);
+    ck_assert_uint_lt(d->current_kb, 1024 * 1024);
+    ck_assert(d->gs.valid);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* Events: a reservation is due once from its time; a build event takes
+ * the domain's memory from free memory then, and fails (counted) when
+ * there is not that much free; mrx_sim_build builds one now. */
+START_TEST(test_events)
+{
+    mrx_scenario *sc = load_text(
+        "host_memory = \"3g\"\n"
+        "domains = [ \"name=a,memory=1g\", \"name=b,memory=512m\","
+        " \"name=c,memory=2g\", \"name=d,memory=256m,start=200\","
+        " \"name=e,memory=2g,start=50\" ]\n"
+        "events = [ \"at=2,reserve=700m,timeout=60\", \"at=3.5,build=b\","
+        " \"at=4,build=c\", \"at=6,reserve=1g\" ]\n");
+    mrx_backend *b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    mrx_snapshot snap;
+    mrx_sim_totals tot;
+    uint64_t kb = 0, free0;
+    uint32_t to = 0;
+
+    mrx_snapshot_init(&snap);
+    sample_one(b, &snap, 0);
+    ck_assert_uint_eq(snap.n, 1);
+    free0 = snap.host_free_kb;
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 0);
+    sim_run(b, 2);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 1);
+    ck_assert_uint_eq(kb, 700 * 1024);
+    ck_assert_uint_eq(to, 60000);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 0);
+    sim_run(b, 1);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1024 * 1024);
+    ck_assert_uint_eq(snap.n, 1);
+    ck_assert_int_eq(b->ops->wait(b, 500, -1), 0);
+    sample_one(b, &snap, 1);
+    ck_assert_uint_eq(snap.n, 2);
+    ck_assert_uint_eq(snap.dom[1].current_kb, 512 * 1024);
+    ck_assert_uint_eq(snap.host_free_kb, free0 - 512 * 1024);
+    /* c needs 2 GiB: its build fails, and it never appears */
+    sim_run(b, 3);
+    mrx_sim_totals_get(b, &tot);
+    ck_assert_uint_eq(tot.builds_failed, 1);
+    sample_one(b, &snap, 0);
+    ck_assert_uint_eq(snap.n, 2);
+    ck_assert_int_eq(mrx_sim_reserve_due(b, &kb, &to), 1);
+    ck_assert_uint_eq(kb, 1024 * 1024);
+    ck_assert_uint_eq(to, 30000);
+    ck_assert_int_eq(mrx_sim_build(b, "nosuch"), ENOENT);
+    ck_assert_int_eq(mrx_sim_build(b, "a"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "c"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "d"), 0);
+    ck_assert_int_eq(mrx_sim_build(b, "d"), EBUSY);
+    ck_assert_int_eq(mrx_sim_build(b, "e"), ENOMEM);
+    mrx_sim_totals_get(b, &tot);
+    ck_assert_uint_eq(tot.builds_failed, 2);
+    sample_one(b, &snap, 2);
+    ck_assert_uint_eq(snap.n, 3);
+    ck_assert_uint_eq(snap.host_free_kb, free0 - 768 * 1024);
+    sim_run(b, 100);
+    ck_assert_uint_eq(sample_one(b, &snap, 0)->current_kb, 1024 * 1024);
+    ck_assert_uint_eq(snap.n, 3);
+    mrx_snapshot_dispose(&snap);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -265,11 +875,24 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_loop_test(tc, test_every_policy_long_run, 0, npol);
     tcase_add_test(tc, test_fistpoint_caught);
+    tcase_add_loop_test(tc, test_fistpoint_distress_caught, 0, npol);
     tcase_add_test(tc, test_proportional_moves_memory);
+    tcase_add_test(tc, test_sla_caps_given_back);
+    tcase_add_test(tc, test_built_domain_left_alone);
+    tcase_add_loop_test(tc, test_early_ticks_hold, 0, npol);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
+    tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);
     tcase_add_loop_test(tc, test_no_domain_yet, 0, npol);
     tcase_add_test(tc, test_scenario_errors);
     tcase_add_test(tc, test_status_roundtrip);
+    tcase_add_test(tc, test_pv_offset);
+    tcase_add_test(tc, test_oom_kill);
+    tcase_add_test(tc, test_risefall);
+    tcase_add_test(tc, test_squeezed_keys_errors);
+    tcase_add_test(tc, test_inaccuracy);
+    tcase_add_test(tc, test_stall);
+    tcase_add_test(tc, test_boot);
+    tcase_add_test(tc, test_events);
     suite_add_tcase(s, tc);
     return s;
 }

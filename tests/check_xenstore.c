@@ -452,14 +452,35 @@ START_TEST(agent_writes_reader_reads)
     ck_assert_uint_eq(gs.swap_out, 33);
     seq = gs.seq;
 
-    /* the next report moves seq on, and carries the new numbers */
+    /* a kernel without /proc/pressure: no stall keys, no stall */
+    ck_assert(!gs.psi);
+    ck_assert_uint_eq(gs.psi_some10, 0);
+
+    /* the next report moves seq on, and carries the new numbers, and
+     * the kernel's memory stall (percent x100, microseconds) */
     fake_proc(proc, 300000, 40);
+    {
+        char dir[320];
+
+        snprintf(dir, sizeof(dir), "%s/pressure", proc);
+        mkdir(dir, 0755);
+        mkfile(dir, "memory",
+               "some avg10=12.34 avg60=5.06 avg300=0.10 total=987654\n"
+               "full avg10=1.50 avg60=0.75 avg300=0.00 total=4321\n");
+    }
     ck_assert_int_eq(run_agent(args), 0);
     ck_assert_int_eq(mrx_xsg_read_stats(g, 7, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, seq + 1);
     ck_assert_uint_eq(gs.free_kb, 300000);
     ck_assert_uint_eq(gs.swap_in, 40);
+    ck_assert(gs.psi);
+    ck_assert_uint_eq(gs.psi_some10, 1234);
+    ck_assert_uint_eq(gs.psi_some60, 506);
+    ck_assert_uint_eq(gs.psi_full10, 150);
+    ck_assert_uint_eq(gs.psi_full60, 75);
+    ck_assert_uint_eq(gs.psi_some_us, 987654);
+    ck_assert_uint_eq(gs.psi_full_us, 4321);
 
     /* a domain with no report: not valid, no complaint */
     ck_assert_int_eq(mrx_xsg_read_stats(g, 8, 2 * GIB, 8 * GIB, &gs), 0);

@@ -29,31 +29,81 @@ mrx_scenario *inv_scenario(const char *text)
     return sc;
 }
 
+/* The working-set rule as docs/policies.md states it, for one domain:
+ * margin 0 when the rule does not apply. */
+typedef struct ws_rule {
+    uint64_t margin, used, floor, goal;
+    bool distress;
+} ws_rule;
+
+static void ws_of(const mrx_dom *d, const mrx_params *p, uint64_t ceil,
+                  ws_rule *w)
+{
+    const mrx_guest_stats *g = &d->gs;
+    const char *pol = d->policy[0] ? d->policy : p->policy;
+    uint64_t pct;
+
+    memset(w, 0, sizeof(*w));
+    if (!d->managed || !g->valid || !strcmp(pol, "static"))
+        return;
+    pct = g->total_kb / 100 * p->distress_margin_pct;
+    w->margin = p->distress_margin_kb > pct ? p->distress_margin_kb : pct;
+    if (!w->margin)
+        return;
+    /* the engine holds used against noise, never below what the
+     * report says */
+    w->used = d->offset_kb + g->total_kb - g->available_kb;
+    if (d->used_kb > w->used)
+        w->used = d->used_kb;
+    w->floor = w->used + w->margin * 3 / 2;
+    if (w->floor < d->min_kb)
+        w->floor = d->min_kb;
+    if (w->floor > ceil)
+        w->floor = ceil;
+    w->goal = w->used + 2 * w->margin;
+    if (w->goal > ceil)
+        w->goal = ceil;
+    /* the engine knows of swapping in, which one snapshot cannot show */
+    w->distress = (g->available_kb < w->margin || d->distress) && !d->stuck;
+}
+
 /*
  * 0. the host's books balance: what domains hold plus what is free is
  *    at most the host's memory; no target above static max;
- * 1. managed targets within [min(floor, current), ceiling];
+ * 1. managed targets within [min(floor, current), ceiling], the floor
+ *    being the higher of min and the working-set floor;
  * 2. growth promised (unmanaged pending growth included) fits in free
  *    memory less the reserve, whenever a managed domain is to grow;
  * 3. below the reserve, managed targets shrink by the shortfall, unless
- *    every managed domain that is not stuck is at its lowest;
- * 4. a stuck domain is never promised memory; unmanaged targets stay.
+ *    every managed domain that is not stuck or in distress is at its
+ *    lowest;
+ * 4. a stuck domain is never promised memory; unmanaged targets stay;
+ * 5. a domain in distress is not shrunk; while one is short of its
+ *    goal, no other grows, and together they get what they need or
+ *    all that is free beyond the reserve.
  */
-int inv_broken(const mrx_snapshot *s, const mrx_decision *t,
-               uint64_t reserve, char *why, size_t len)
+int inv_broken(const mrx_snapshot *s, const mrx_params *p,
+               const mrx_decision *t, char *why, size_t len)
 {
-    uint64_t grow = 0, mgrow = 0, shrink = 0, held = 0;
+    uint64_t reserve = p->host_reserve_kb;
+    uint64_t grow = 0, mgrow = 0, shrink = 0, held = 0, pend = 0;
+    uint64_t dneed = 0, dgot = 0, others = 0, room;
+    const mrx_dom *short_d = NULL;
     bool all_low = true;
     unsigned i;
 
     for (i = 0; i < s->n; i++) {
         const mrx_dom *d = &s->dom[i];
-        uint64_t ceil = d->static_max_kb, floor, tk = t[i].target_kb;
+        uint64_t ceil = d->static_max_kb, floor, tk = t[i].target_kb, top;
+        ws_rule w;
 
         held += d->current_kb;
         if (d->max_kb && d->max_kb < ceil)
             ceil = d->max_kb;
+        ws_of(d, p, ceil, &w);
         floor = d->min_kb < ceil ? d->min_kb : ceil;
+        if (w.margin && w.floor > floor)
+            floor = w.floor;
         if (floor > d->current_kb)
             floor = d->current_kb;
         if (tk > d->static_max_kb) {
@@ -77,15 +127,35 @@ int inv_broken(const mrx_snapshot *s, const mrx_decision *t,
             grow += tk - d->current_kb;
             if (d->managed)
                 mgrow += tk - d->current_kb;
-        } else if (d->managed) {
-            shrink += d->current_kb - tk;
+            else
+                pend += tk - d->current_kb;
+        } else if (d->managed && !d->stuck) {
+            shrink += d->current_kb - tk;   /* a stuck one frees nothing */
         }
         if (d->managed && d->stuck && tk > d->current_kb) {
             snprintf(why, len, "stuck %s (d%u) promised memory", d->name,
                      d->domid);
             return 1;
         }
-        if (d->managed && !d->stuck && tk > floor)
+        top = d->current_kb;
+        if (w.distress) {
+            if (tk < d->current_kb && d->current_kb <= ceil) {
+                snprintf(why, len, "%s (d%u) in distress (available %"
+                         PRIu64 " < %" PRIu64 ") shrunk to %" PRIu64,
+                         d->name, d->domid, d->gs.available_kb, w.margin, tk);
+                return 1;
+            }
+            if (w.goal > top)
+                top = w.goal;
+            if (tk + p->deadband_kb < top)
+                short_d = d;
+            dneed += top - d->current_kb;
+            if (tk > d->current_kb)
+                dgot += (tk < top ? tk : top) - d->current_kb;
+        }
+        if (d->managed && tk > top)
+            others += tk - top;
+        if (d->managed && !d->stuck && !w.distress && tk > floor)
             all_low = false;
     }
     if (held > s->host_total_kb ||
@@ -107,6 +177,20 @@ int inv_broken(const mrx_snapshot *s, const mrx_decision *t,
                  shrink);
         return 1;
     }
+    if (short_d && others) {
+        snprintf(why, len, "%s (d%u) in distress short of its goal while "
+                 "others grow by %" PRIu64, short_d->name, short_d->domid,
+                 others);
+        return 1;
+    }
+    room = s->host_free_kb > reserve + pend ? s->host_free_kb - reserve - pend
+                                            : 0;
+    if (short_d && dgot + 3 * s->n < (dneed < room ? dneed : room)) {
+        snprintf(why, len, "%s (d%u) in distress: %" PRIu64 " of %" PRIu64
+                 " given with %" PRIu64 " free beyond the reserve",
+                 short_d->name, short_d->domid, dgot, dneed, room);
+        return 1;
+    }
     return 0;
 }
 
@@ -115,8 +199,8 @@ void inv_check_tick(const mrx_engine *e, inv_stats *st)
     const mrx_snapshot *s = mrx_engine_snapshot(e);
     char why[200];
 
-    if (inv_broken(s, mrx_engine_targets(e),
-                   mrx_engine_params(e)->host_reserve_kb, why, sizeof(why))) {
+    if (inv_broken(s, mrx_engine_params(e), mrx_engine_targets(e), why,
+                   sizeof(why))) {
         if (!st->violations)
             snprintf(st->first, sizeof(st->first), "tick %" PRIu64
                      " (t=%" PRIu64 " ms): %s", st->ticks, s->now_ms, why);

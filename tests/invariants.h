@@ -20,10 +20,11 @@ typedef struct inv_stats {
 } inv_stats;
 
 /* Checks one tick's snapshot s and final targets t against the
- * invariants (docs/architecture.md) with reserve kept free.  Returns 0,
- * or 1 with the broken one described in why. */
-int inv_broken(const mrx_snapshot *s, const mrx_decision *t,
-               uint64_t reserve, char *why, size_t len);
+ * invariants (docs/architecture.md) under the parameters p (reserve,
+ * distress margin).  Returns 0, or 1 with the broken one described in
+ * why. */
+int inv_broken(const mrx_snapshot *s, const mrx_params *p,
+               const mrx_decision *t, char *why, size_t len);
 
 /* Checks the tick e just made, and adds it to st. */
 void inv_check_tick(const mrx_engine *e, inv_stats *st);

@@ -57,7 +57,7 @@ check "SIGKILL ended it" test ! -d "/proc/$pid"
 check "it left its pidfile" test -e "$MEMBALANCE_RUNDIR/membalance.pid"
 check "it left its control socket" test -S "$MEMBALANCE_RUNDIR/control.sock"
 out=$("$XLMB" status 2>&1); rc=$?
-check "status says not running" test $rc -eq 1
+check "status says not running (exit 3)" test $rc -eq 3
 
 rm -f "$STATUS"
 start; rc=$?

@@ -16,16 +16,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
-    uint64_t rng = 1, held = 0, next = 0, t;
+    uint64_t rng = 1, t;
+    mrx_wl_state st;
     mrx_workload w;
 
     if (!s)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
+    memset(&st, 0, sizeof(st));
     if (!mrx_workload_parse(s, &w))
         for (t = 0; t < 20000000; t += 777777)
-            mrx_workload_demand(&w, t, &rng, &held, &next);
+            mrx_workload_demand(&w, t, t % 3 ? 0 : UINT64_MAX / 2, &rng,
+                                &st);
     free(s);
     return 0;
 }

@@ -131,6 +131,7 @@ static int add_dom(xen *x, mrx_snapshot *s, const libxl_dominfo *info)
     }
     d->static_max_kb = smax;
     d->cpu_cap = cpu_cap_of(x, domid);
+    d->vcpus = info->vcpu_online;
 
     rc = mrx_xsg_read_stats(x->xsg, domid, smax, s->host_total_kb, &d->gs);
     if (rc)

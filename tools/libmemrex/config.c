@@ -52,6 +52,17 @@ static const key_def keys[] = {
     { "stuck_after", K_SECS, P(stuck_after_ms), 1, 3600 },
     { "stuck_hold", K_SECS, P(stuck_hold_ms), 1, 86400 },
     { "stale_after", K_SECS, P(stale_after_ms), 1, 86400 },
+    { "boot_grace", K_SECS, P(boot_grace_ms), 0, 3600 },
+    { "distress_margin", K_SIZE, P(distress_margin_kb), 0, 0 },
+    { "distress_margin_pct", K_U32, P(distress_margin_pct), 0, 50 },
+    { "distress_stall_pct100", K_U32, P(distress_stall_pct), 1, 10000 },
+    { "pressure_target_us", K_U32, P(pressure.target_us), 1, 60000000 },
+    { "pressure_period", K_SECS, P(pressure.period_ms), 1, 3600 },
+    { "pressure_max_probe_pm", K_U32, P(pressure.max_probe_pm), 0, 1000 },
+    { "pressure_max_backoff_pm", K_U32, P(pressure.max_backoff_pm), 0,
+      10000 },
+    { "pressure_coeff_probe", K_U32, P(pressure.coeff_probe), 1, 1000 },
+    { "pressure_coeff_backoff", K_U32, P(pressure.coeff_backoff), 1, 1000 },
     { "free_filter_jump", K_SIZE, P(fmd_kb), 0, 0 },
     { "free_filter_samples", K_U32, P(filter_k), 1, MRX_FILTER_K },
     { "dry_run", K_BOOL, P(dry_run), 0, 1 },
@@ -173,7 +184,7 @@ static int parse_u32(const char *v, unsigned long max, uint32_t *out)
  * ",exclude". */
 static int parse_rule(cfg_ctx *c, const char *item, mrx_rule *r)
 {
-    char buf[512], *tok, *save = NULL;
+    char buf[512], why[128], *tok, *save = NULL;
 
     memset(r, 0, sizeof(*r));
     if (strlen(item) >= sizeof(buf))
@@ -226,8 +237,9 @@ static int parse_rule(cfg_ctx *c, const char *item, mrx_rule *r)
         err(c, "rules", "rule '%s': pattern= is required", item);
         return EINVAL;
     }
-    if (r->min_kb && r->max_kb && r->min_kb > r->max_kb) {
-        err(c, "rules", "rule '%s': min above max", item);
+    if (mrx_rule_check(r, why, sizeof(why))) {
+        fprintf(c->report, "%s:%d: rule '%s': %s\n", c->path,
+                line_of(c, "rules"), item, why);
         return EINVAL;
     }
     return 0;
@@ -351,10 +363,65 @@ static int read_key(cfg_ctx *c, const key_def *k, mrx_params *p)
     }
 }
 
+/* Whether kb is below floor (0 counts as not set when unset_ok); if
+ * so, why says so. */
+static bool below(const char *key, uint64_t kb, bool unset_ok,
+                  uint64_t floor, char *why, size_t len)
+{
+    char a[16], b[16];
+
+    if ((unset_ok && !kb) || kb >= floor)
+        return false;
+    snprintf(why, len, "%s %s is below the floor of %s", key,
+             mrx_format_kb(kb, a, sizeof(a)),
+             mrx_format_kb(floor, b, sizeof(b)));
+    return true;
+}
+
+int mrx_rule_check(const mrx_rule *r, char *why, size_t len)
+{
+    char a[16], b[16];
+
+    if (below("min", r->min_kb, true, MRX_DOMU_FLOOR_KB, why, len) ||
+        below("max", r->max_kb, true, MRX_DOMU_FLOOR_KB, why, len))
+        return EINVAL;
+    if (r->min_kb && r->max_kb && r->min_kb > r->max_kb) {
+        snprintf(why, len, "min %s above max %s",
+                 mrx_format_kb(r->min_kb, a, sizeof(a)),
+                 mrx_format_kb(r->max_kb, b, sizeof(b)));
+        return EINVAL;
+    }
+    return 0;
+}
+
+int mrx_params_check(const mrx_params *p, uint64_t host_total_kb,
+                     char *why, size_t len)
+{
+    char a[16], b[16];
+    unsigned i;
+
+    for (i = 0; i < p->nrules; i++)
+        if (mrx_rule_check(&p->rule[i], why, len))
+            return EINVAL;
+    if (below("default_min", p->default_min_kb, false, MRX_DOMU_FLOOR_KB,
+              why, len) ||
+        below("dom0_min", p->dom0_min_kb, false, MRX_DOM0_FLOOR_KB, why,
+              len))
+        return EINVAL;
+    if (host_total_kb && p->host_reserve_kb >= host_total_kb) {
+        snprintf(why, len, "host_reserve %s is not smaller than the host "
+                 "(%s)", mrx_format_kb(p->host_reserve_kb, a, sizeof(a)),
+                 mrx_format_kb(host_total_kb, b, sizeof(b)));
+        return EINVAL;
+    }
+    return 0;
+}
+
 int mrx_config_load(const char *path, FILE *report, mrx_params *p)
 {
     cfg_ctx *c = calloc(1, sizeof(*c));
     mrx_params np = *p;
+    char why[160];
     unsigned i;
     int rc;
 
@@ -367,7 +434,7 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p)
         free(c);
         return ENOMEM;
     }
-    rc = mrx_refuse_nul(path, report);
+    rc = mrx_cfg_file_check(path, report);
     if (!rc)
         rc = xlu_cfg_readfile(c->cfg, path);
     if (rc) {
@@ -379,6 +446,11 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p)
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if ((rc = read_key(c, &keys[i], &np)))
             goto out;
+    if (mrx_params_check(&np, 0, why, sizeof(why))) {
+        fprintf(report, "%s: %s\n", path, why);
+        rc = EINVAL;
+        goto out;
+    }
     if (np.adaptive.load_low > np.adaptive.load_high ||
         np.adaptive.free_low_pct > np.adaptive.free_high_pct) {
         fprintf(report, "%s: adaptive thresholds: low above high\n", path);

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mrx_internal.h"
 
@@ -31,6 +32,8 @@ struct mrx_engine {
     unsigned novr;
     uint64_t resv_kb, resv_deadline_ms;
     int resv_state;
+    uint64_t decided_ms;         /* when the policies last decided */
+    uint64_t tick_mono_ms;       /* when the last tick completed */
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -272,6 +275,55 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
     return 0;
 }
 
+int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys)
+{
+    mrx_rule *o;
+    unsigned i;
+
+    for (i = 0; i < e->novr; i++)
+        if (!strcmp(e->ovr[i].pattern, domain))
+            break;
+    if (i == e->novr)
+        return ENOENT;
+    o = &e->ovr[i];
+    if (keys & MRX_SET_MIN)
+        o->min_kb = 0;
+    if (keys & MRX_SET_MAX)
+        o->max_kb = 0;
+    if (keys & MRX_SET_WEIGHT)
+        o->weight = 0;
+    if (keys & MRX_SET_POLICY)
+        o->policy[0] = '\0';
+    if (keys & MRX_SET_EXCLUDE)
+        o->exclude = false;
+    LOG(e, NOTICE, "settings for %s removed (keys 0x%x)", domain, keys);
+    if (o->min_kb || o->max_kb || o->weight || o->sla_limit ||
+        o->policy[0] || o->exclude)
+        return 0;
+    memmove(o, o + 1, (e->novr - i - 1) * sizeof(*o));
+    e->novr--;
+    return 0;
+}
+
+const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n)
+{
+    *n = e->novr;
+    return e->ovr;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t mrx_engine_tick_age_ms(const mrx_engine *e)
+{
+    return e->tick_mono_ms ? mono_ms() - e->tick_mono_ms : 0;
+}
+
 void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms)
 {
     e->resv_kb = kb;
@@ -315,35 +367,66 @@ static void reserve_update(mrx_engine *e)
     }
 }
 
+/* Which way target asks a balloon now at current: 1 up, -1 down, 0
+ * there (within tol). */
+static int direction(uint64_t target, uint64_t current, uint64_t tol)
+{
+    if (target > current + tol)
+        return 1;
+    return target + tol < current ? -1 : 0;
+}
+
+/* A new target restarts the stuck clock only when it asks the balloon
+ * the other way than the last one (or the balloon had reached that):
+ * a target that keeps moving while the balloon does not is no
+ * progress. */
+static void watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+                         uint64_t now, uint64_t tol)
+{
+    if (direction(r->watch_target_kb, d->current_kb, tol) !=
+        direction(target, d->current_kb, tol)) {
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+    }
+    r->watch_target_kb = target;
+}
+
 /* Squeezed's stuckness monitor: a domain away from its target that
- * makes no progress for stuck_after_ms is stuck for stuck_hold_ms. */
+ * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
+ * whatever happens meanwhile (the plan holds its target at what it has,
+ * which closes the gap: that is no sign it moves again).  Any move
+ * toward the target, however slow, is progress. */
 static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 {
     uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
     uint64_t gap = d->current_kb > d->target_kb ?
                    d->current_kb - d->target_kb : d->target_kb - d->current_kb;
-    uint64_t moved;
+    int dir;
 
-    if (r->stuck && now >= r->stuck_until_ms) {
+    if (r->stuck && now < r->stuck_until_ms) {
+        d->stuck = true;
+        return;
+    }
+    if (r->stuck) {
         r->stuck = false;
         r->progress_ms = now;
         r->watch_current_kb = d->current_kb;
     }
-    if (gap <= tol || r->watch_target_kb != d->target_kb) {
-        r->watch_target_kb = d->target_kb;
-        r->watch_current_kb = d->current_kb;
-        r->progress_ms = now;
-        if (gap <= tol)
-            r->stuck = false;
-    }
-    moved = d->current_kb > r->watch_current_kb ?
-            d->current_kb - r->watch_current_kb :
-            r->watch_current_kb - d->current_kb;
-    if (moved > tol) {
+    if (gap <= tol) {
         r->watch_current_kb = d->current_kb;
         r->progress_ms = now;
     }
-    if (!r->stuck && gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
+    if (r->watch_target_kb != d->target_kb)
+        watch_target(r, d, d->target_kb, now, tol);
+    /* moved the way the target asks (a target that runs ahead of a
+     * moving balloon does not make it stuck) */
+    dir = direction(d->target_kb, d->current_kb, tol);
+    if ((dir > 0 && d->current_kb > r->watch_current_kb) ||
+        (dir < 0 && d->current_kb < r->watch_current_kb)) {
+        r->watch_current_kb = d->current_kb;
+        r->progress_ms = now;
+    }
+    if (gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
         r->stuck = true;
         r->stuck_until_ms = now + e->p.stuck_hold_ms;
         e->cnt.stuck_events++;
@@ -352,6 +435,88 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
             d->domid, d->name, d->current_kb, d->target_kb);
     }
     d->stuck = r->stuck;
+}
+
+/*
+ * The working-set rule's numbers (docs/policies.md, "Distress"), for a
+ * managed domain with a valid report whose policy is not static:
+ *   margin = max(distress_margin, distress_margin_pct of MemTotal)
+ *   used   = offset + MemTotal - MemAvailable (allocation terms)
+ *   distress: MemAvailable below the margin, swapping in, or stalled
+ *             on memory (PSI some avg10) for distress_stall_pct.
+ */
+static void working_set(const mrx_params *p, const char *pname,
+                        mrx_filter *f, mrx_dom *d)
+{
+    const mrx_guest_stats *g = &d->gs;
+    uint64_t m, used;
+
+    d->offset_kb = d->used_kb = d->margin_kb = 0;
+    d->distress = false;
+    if (!d->managed || !g->valid ||
+        !strcmp(pname, mrx_policy_static.name))
+        return;
+    m = MRX_MAX(p->distress_margin_kb,
+                g->total_kb / 100 * p->distress_margin_pct);
+    if (!m)
+        return;
+    /* used follows a rise at once, a fall once it is a quarter margin
+     * down: the floor does not chase a steady guest's noise */
+    used = f->offset_kb + g->total_kb - g->available_kb;
+    if (used > f->used_kb || used + m / 4 < f->used_kb)
+        f->used_kb = used;
+    d->offset_kb = f->offset_kb;
+    d->used_kb = f->used_kb;
+    d->margin_kb = m;
+    d->distress = g->available_kb < m || f->swapping ||
+                  (g->psi && g->psi_some10 >= p->distress_stall_pct);
+}
+
+/* Sets d's CPU cap back to the one it had when first seen. */
+static bool release_cap(mrx_engine *e, mrx_rec *r, mrx_dom *d)
+{
+    int rc;
+
+    r->cap_set = false;
+    if (d->cpu_cap == r->first_cap || !e->b->ops->set_cpu_cap ||
+        e->p.dry_run)
+        return false;
+    rc = e->b->ops->set_cpu_cap(e->b, d->domid, r->first_cap);
+    if (rc) {
+        if (rc != -ENOENT)
+            LOG(e, ERROR, "domain %u (%s): giving back CPU cap %d%% "
+                "failed (%d)", d->domid, d->name, r->first_cap, rc);
+        return false;
+    }
+    LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, given back",
+        d->domid, d->name, d->cpu_cap, r->first_cap);
+    d->cpu_cap = r->first_cap;
+    return true;
+}
+
+unsigned mrx_engine_release_caps(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i, n = 0;
+
+    for (i = 0; i < s->n; i++) {
+        mrx_rec *r = rec_find(e, s->dom[i].domid);
+
+        if (r && r->cap_set && release_cap(e, r, &s->dom[i]))
+            n++;
+    }
+    return n;
+}
+
+/* A domain built while the engine runs, seen for less than
+ * boot_grace_ms and without a report yet, is booting (its balloon
+ * driver may not run yet): it is left alone, its pending growth
+ * counted as taken. */
+static void booting(const mrx_engine *e, const mrx_rec *r, mrx_dom *d)
+{
+    if (d->managed && r->built && !d->gs.valid &&
+        e->snap.now_ms - r->first_seen_ms < e->p.boot_grace_ms)
+        d->managed = false;
 }
 
 static int grow_arrays(mrx_engine *e, unsigned n)
@@ -386,6 +551,8 @@ static void decide(mrx_engine *e, const mrx_params *ep)
 
     if (!s->n)
         return;     /* no domain yet (the arrays may not exist either) */
+    memset(e->want, 0, s->n * sizeof(*e->want));
+    memset(e->want1, 0, s->n * sizeof(*e->want1));
     memcpy(e->pst0, e->pst, s->n * sizeof(*e->pst));
     e->policy->decide(s, ep, e->pst, e->want);
     for (i = 0; i < s->n; i++) {
@@ -410,6 +577,34 @@ static void decide(mrx_engine *e, const mrx_params *ep)
             e->want[j] = e->want1[j];
         }
     }
+}
+
+/* Between two decisions (a guest event woke the loop early): every
+ * target stays as it is, for the plan to change only where distress or
+ * the reserve demand it; each policy's memory stays as it was. */
+static void hold(mrx_engine *e)
+{
+    mrx_snapshot *s = &e->snap;
+    unsigned i;
+
+    for (i = 0; i < s->n; i++) {
+        const mrx_rec *r = rec_find(e, s->dom[i].domid);
+
+        e->want[i].target_kb = s->dom[i].target_kb;
+        e->want[i].cpu_cap = -1;
+        e->want[i].floor_kb = r ? r->policy_floor_kb : 0;
+        mrx_strlcpy(e->want[i].reason, "between decisions",
+                    sizeof(e->want[i].reason));
+    }
+}
+
+/* Whether this tick comes early, less than an interval (less a tenth
+ * for timer slack) after the policies last decided. */
+static bool early_tick(const mrx_engine *e)
+{
+    uint64_t now = e->snap.now_ms, gap = (uint64_t)e->p.interval_ms * 9 / 10;
+
+    return e->cnt.ticks && now >= e->decided_ms && now - e->decided_ms < gap;
 }
 
 /* Sets one target; a domain that died since the sample is not an error
@@ -446,9 +641,7 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx_strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
-    r->watch_target_kb = o->target_kb;
-    r->watch_current_kb = d->current_kb;
-    r->progress_ms = e->snap.now_ms;
+    watch_target(r, d, o->target_kb, e->snap.now_ms, e->p.stuck_tolerance_kb);
 }
 
 /* One restoring pass; returns how many domains still differ. */
@@ -516,6 +709,7 @@ int mrx_engine_tick(mrx_engine *e)
     mrx_params ep;
     const char *pname;
     unsigned i, pass;
+    bool built = false;
     int rc;
 
     mrx_snapshot_clear(s);
@@ -537,28 +731,51 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, ERROR, "out of memory for domain %u", d->domid);
             return -ENOMEM;
         }
-        if (!r->seen && !r->first_target_kb)
+        if (!r->seen && !r->first_target_kb) {
             r->first_target_kb = d->target_kb;
+            r->first_cap = d->cpu_cap;
+            /* one that appears while the engine runs is being built */
+            r->built = e->cnt.ticks > 0;
+            r->first_seen_ms = s->now_ms;
+            built |= r->built;
+        }
         r->seen = true;
         resolve_config(e, &e->p, d);
         mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
+        booting(e, r, d);
         track_stuck(e, r, d);
         /* a policy's memory means nothing to another one */
         pname = d->policy[0] ? d->policy : e->policy->name;
+        working_set(&e->p, pname, &r->flt, d);
         if (strcmp(r->pol, pname)) {
             memset(&r->pst, 0, sizeof(r->pst));
             mrx_strlcpy(r->pol, pname, sizeof(r->pol));
+            /* a cap is the policy's that set it: back with it */
+            if (r->cap_set)
+                release_cap(e, r, d);
         }
         e->pst[i] = r->pst;
     }
     rec_sweep(e);
 
+    /* a met reservation is the new domain's once it exists */
+    if (built && e->resv_state == 1) {
+        LOG(e, NOTICE, "reservation of %" PRIu64 " KiB taken by a new "
+            "domain", e->resv_kb);
+        e->resv_state = -1;
+        e->resv_kb = 0;
+    }
     /* a pending or met reservation is kept free like the reserve */
     reserve_update(e);
     ep = e->p;
     if (e->resv_state >= 0)
         ep.host_reserve_kb += e->resv_kb;
-    decide(e, &ep);
+    if (early_tick(e)) {
+        hold(e);
+    } else {
+        decide(e, &ep);
+        e->decided_ms = s->now_ms;
+    }
     mrx_plan(s, &ep, e->want, e->out);
     if (mrx_plan_check(s, &ep, e->out, why, sizeof(why))) {
         e->cnt.invariant_violations++;
@@ -573,6 +790,7 @@ int mrx_engine_tick(mrx_engine *e)
             mrx_rec *r = rec_find(e, d->domid);
 
             r->pst = e->pst[i];
+            r->policy_floor_kb = e->want[i].floor_kb;
             if (!d->managed || o->target_kb == d->target_kb)
                 continue;
             if ((pass == 0) != (o->target_kb < d->target_kb))
@@ -598,9 +816,11 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, INFO, "domain %u (%s): cpu cap %d%% -> %d%%, policy %s: %s",
                 d->domid, d->name, d->cpu_cap, o->cpu_cap, e->policy->name,
                 o->reason);
+            rec_find(e, d->domid)->cap_set = true;
         }
     }
     e->cnt.ticks++;
+    e->tick_mono_ms = mono_ms();
 
     if (e->b->ops->publish) {
         char *json = mrx_engine_status_json(e);

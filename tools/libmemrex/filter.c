@@ -29,6 +29,26 @@ static bool stats_sane(const mrx_guest_stats *g, const mrx_dom *d,
     return true;
 }
 
+/*
+ * The PV offset: a guest sees less memory (MemTotal) than its domain
+ * holds, by an amount that does not change with the allocation (it
+ * grows with maxmem).  Measured when the balloon has settled, since a
+ * report is up to an agent interval older than the allocation; until
+ * then, taken from the report as it is.
+ */
+static void measure_offset(mrx_filter *f, const mrx_params *p,
+                           const mrx_dom *d)
+{
+    uint64_t gap = d->current_kb > d->target_kb ?
+                   d->current_kb - d->target_kb : d->target_kb - d->current_kb;
+    bool settled = gap <= p->stuck_tolerance_kb;
+
+    if (d->current_kb < d->gs.total_kb || (f->offset_settled && !settled))
+        return;
+    f->offset_kb = d->current_kb - d->gs.total_kb;
+    f->offset_settled = settled;
+}
+
 void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
                       uint64_t host_total_kb, mrx_dom *d)
 {
@@ -55,6 +75,11 @@ void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
         goto invalid;
     }
 
+    /* Seed 003's filter: a sample more than fmd above the mean of the
+     * last k is replaced by that mean.  The raw sample enters the
+     * window, so a jump that is a new level, not page reclaim's
+     * transient, comes through within k samples (with the substitute
+     * in the window the mean could never rise by more than fmd). */
     if (fresh) {
         uint64_t free_kb = g->free_kb;
 
@@ -68,19 +93,19 @@ void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
             if (free_kb > mean + p->fmd_kb)
                 free_kb = mean;
         }
-        f->hist[f->pos] = free_kb;
+        f->hist[f->pos] = g->free_kb;
         f->pos = (f->pos + 1) % k;
         if (f->nhist < k)
             f->nhist++;
-        f->pressure = g->swap_in > f->last_swap_in ||
-                      g->available_kb * 100 < g->total_kb * 5;
+        f->swapping = f->nhist > 1 && g->swap_in > f->last_swap_in;
         f->last_swap_in = g->swap_in;
         f->last_free_kb = free_kb;
+        measure_offset(f, p, d);
     }
     g->free_kb = f->last_free_kb;
     return;
 
 invalid:
     g->valid = false;
-    f->pressure = false;
+    f->swapping = false;
 }

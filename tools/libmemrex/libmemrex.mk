@@ -23,6 +23,8 @@ tools_libmemrex_libmemrex_la_SOURCES = \
 	tools/libmemrex/config.c \
 	tools/libmemrex/daemon.c \
 	tools/libmemrex/control.c \
+	tools/libmemrex/control_parse.c \
+	tools/libmemrex/settings.c \
 	tools/libmemrex/log.c
 tools_libmemrex_libmemrex_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENCTRL_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS) \

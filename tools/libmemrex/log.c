@@ -17,6 +17,7 @@ typedef struct mrx_logger {
     xentoollog_logger_stdiostream *stream;
     xentoollog_level min;
     bool syslog;
+    xentoollog_logger_stdiostream *errors;   /* NULL: none */
 } mrx_logger;
 
 static int syslog_prio(xentoollog_level l)
@@ -56,7 +57,24 @@ static void mrx_logger_vmessage(xentoollog_logger *lg, xentoollog_level l,
         else
             syslog(syslog_prio(l), "%s", buf);
     }
+    if (m->errors && l >= XTL_ERROR) {
+        va_copy(copy, al);
+        xtl_logv((xentoollog_logger *)m->errors, l, errnoval, context, fmt,
+                 copy);
+        va_end(copy);
+    }
     xtl_logv((xentoollog_logger *)m->stream, l, errnoval, context, fmt, al);
+}
+
+void mrx_logger_errors_to(xentoollog_logger *lg, FILE *f)
+{
+    mrx_logger *m = (mrx_logger *)lg;
+
+    if (m->errors)
+        xtl_logger_destroy((xentoollog_logger *)m->errors);
+    m->errors = f ? xtl_createlogger_stdiostream(f, XTL_ERROR,
+                                                 XTL_STDIOSTREAM_HIDE_PROGRESS)
+                  : NULL;
 }
 
 static void mrx_logger_destroy(xentoollog_logger *lg)
@@ -64,6 +82,8 @@ static void mrx_logger_destroy(xentoollog_logger *lg)
     mrx_logger *m = (mrx_logger *)lg;
 
     xtl_logger_destroy((xentoollog_logger *)m->stream);
+    if (m->errors)
+        xtl_logger_destroy((xentoollog_logger *)m->errors);
     if (m->syslog)
         closelog();
     free(m);

@@ -45,6 +45,12 @@ typedef struct mrx_guest_stats {
     uint64_t swap_in;        /* cumulative pages (pswpin) */
     uint64_t swap_out;       /* cumulative pages (pswpout) */
     uint32_t sla_metric;     /* application metric (e.g. ms), 0 = none */
+    /* Memory pressure stall information (Linux PSI, /proc/pressure/
+     * memory): averages in percent x100, totals in microseconds; psi
+     * false when the kernel has none. */
+    bool psi;
+    uint32_t psi_some10, psi_some60, psi_full10, psi_full60;
+    uint64_t psi_some_us, psi_full_us;
 } mrx_guest_stats;
 
 /* One domain as the policy and the plan see it. */
@@ -57,6 +63,7 @@ typedef struct mrx_dom {
     uint64_t target_kb;      /* its balloon target now */
     uint64_t static_max_kb;  /* maxmem: it can never hold more */
     int cpu_cap;             /* credit cap, percent of a CPU, 0 = none */
+    unsigned vcpus;          /* online vCPUs, 0 = unknown (1) */
 
     /* Resolved configuration. */
     bool managed;            /* false: excluded, targets never touched */
@@ -71,6 +78,18 @@ typedef struct mrx_dom {
 
     /* From the engine: balloon does not follow its target. */
     bool stuck;
+    /* From the engine, for domains under the working-set rule (managed,
+     * a policy other than static, a valid report); 0 / false otherwise.
+     * offset_kb: memory the domain holds that the guest does not see
+     * (allocation - MemTotal, measured when the balloon is settled);
+     * used_kb: allocation the guest uses now, offset + MemTotal -
+     * MemAvailable; margin_kb: MemAvailable the guest must keep;
+     * distress: below the margin, swapping in, or stalled on memory
+     * (docs/policies.md). */
+    uint64_t offset_kb;
+    uint64_t used_kb;
+    uint64_t margin_kb;
+    bool distress;
     /* Policy governing this domain ("" = the global one). */
     char policy[MRX_POLICY_LEN];
 } mrx_dom;
@@ -141,11 +160,22 @@ typedef struct mrx_cooperative_params {
     uint32_t down_ratio_pct;  /* ... when shrinking */
 } mrx_cooperative_params;
 
+/* The pressure policy: senpai's feedback loop on memory stall. */
+typedef struct mrx_pressure_params {
+    uint32_t target_us;       /* stall (PSI some) allowed per period */
+    uint32_t period_ms;       /* between two probes */
+    uint32_t max_probe_pm;    /* largest shrink, per mille of target */
+    uint32_t max_backoff_pm;  /* largest growth, per mille of target */
+    uint32_t coeff_probe;     /* probe at its largest below target/this */
+    uint32_t coeff_backoff;   /* back off at its largest at this x target */
+} mrx_pressure_params;
+
 /* Test-only switches that disable one safety rule of the plan, so that
  * tests can show the invariant checks fail (squeezed's fistpoints). */
 #define MRX_FIST_NO_SHRINK_FIRST  (1u << 0)
 #define MRX_FIST_NO_FLOOR         (1u << 1)
 #define MRX_FIST_NO_RESERVE       (1u << 2)
+#define MRX_FIST_NO_DISTRESS      (1u << 3)
 
 /* Default of mrx_params.libxl_sync_ms. */
 #define MRX_LIBXL_SYNC_MS       30000u
@@ -163,6 +193,11 @@ typedef struct mrx_params {
     uint32_t stuck_after_ms;     /* no progress this long: stuck */
     uint32_t stuck_hold_ms;      /* leave a stuck domain alone this long */
     uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
+    uint32_t boot_grace_ms;      /* a new domain without a report is left
+                                  * alone this long (being built) */
+    uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
+    uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
+    uint32_t distress_stall_pct; /* PSI some avg10 (x100) of distress */
     uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
@@ -176,6 +211,7 @@ typedef struct mrx_params {
     mrx_sla_params sla;
     mrx_selfballoon_params selfballoon;
     mrx_cooperative_params cooperative;
+    mrx_pressure_params pressure;
 
     unsigned nrules;
     mrx_rule rule[MRX_MAX_RULES];
@@ -198,6 +234,7 @@ typedef struct mrx_pstate {
 typedef struct mrx_decision {
     uint64_t target_kb;
     int cpu_cap;                  /* -1: leave the cap alone */
+    uint64_t floor_kb;            /* the policy's own floor, 0 = none */
     char reason[MRX_REASON_LEN];
 } mrx_decision;
 
@@ -219,9 +256,14 @@ void mrx_policy_names(char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 /* Plan: desired targets -> safe targets.                              */
 
-/* Floor and ceiling the plan keeps a managed domain between. */
+/* Floor and ceiling the plan keeps a managed domain between.  The
+ * floor is the higher of the rule's min and the working-set floor
+ * (used_kb + 3/2 margin_kb), within the ceiling. */
 uint64_t mrx_dom_floor(const mrx_dom *d);
 uint64_t mrx_dom_ceiling(const mrx_dom *d);
+/* What a domain in distress is grown to: used_kb + 2 margin_kb, within
+ * its ceiling; 0 for a domain not in distress. */
+uint64_t mrx_dom_distress_goal(const mrx_dom *d);
 
 /* Turns the policy's wishes into targets that keep every invariant.
  * out[i] is the target for s->dom[i] (unmanaged: its target now). */
@@ -290,13 +332,60 @@ typedef struct mrx_sim_totals {
     double static_kb_ms;     /* the same at the initial allocation */
     double pressure_ms;      /* domain-ms with demand above memory */
     uint64_t pressure_events;/* times a domain came under pressure */
-    uint64_t oom_events;     /* demand above memory + swap */
+    uint64_t oom_events;     /* demand above memory + swap (each one
+                              * ends in an OOM kill) */
     uint64_t pages_swapped_in;
     uint64_t target_changes;
     double slowdown_ms;      /* work time lost to swapping, summed */
+    uint64_t oom_kills;      /* workloads the guests' OOM killer killed */
+    uint64_t builds_failed;  /* domain builds short of free memory */
 } mrx_sim_totals;
 
 void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t);
+
+/* A reservation the scenario's events ask for (at=T,reserve=SIZE), each
+ * once, when its time has come: 1 with kb and timeout_ms filled, for
+ * the caller to pass to mrx_engine_reserve; 0 when none is due. */
+int mrx_sim_reserve_due(mrx_backend *b, uint64_t *kb, uint32_t *timeout_ms);
+/* Builds the scenario's domain called name now, taking its memory from
+ * free memory (a domain a build event names, or one whose start is yet
+ * to come).  Returns 0; ENOENT for no such domain; EBUSY if it was
+ * built already; ENOMEM, counted in builds_failed, when the host has
+ * less free memory than it needs (the domain is then never built). */
+int mrx_sim_build(mrx_backend *b, const char *name);
+
+/* MemAvailable below this counts as low (mrx_sim_dom_stats). */
+#define MRX_SIM_LOW_AVAIL_KB    (64 * 1024)
+
+/*
+ * Growth lag of risefall workloads, as the end-to-end test measures it:
+ * a rising step is needed when it is due and given when MemAvailable
+ * is at least STEP + GUARD (a waiting workload then takes it; one that
+ * does not wait allocated at once, and is given when the guest has
+ * STEP + 24 MiB available again).  steps counts the rising steps of
+ * every cycle begun (a cycle begins again after an OOM kill); unserved
+ * = steps - served, counted now.  Lags are over the steps served.
+ */
+typedef struct mrx_sim_lag {
+    uint64_t steps, served, unserved;
+    uint64_t p50_ms, p95_ms, max_ms;
+} mrx_sim_lag;
+
+/* What one simulated domain went through. */
+typedef struct mrx_sim_dom_stats {
+    uint64_t min_avail_kb;   /* lowest MemAvailable its agent reported
+                              * (UINT64_MAX: none) */
+    uint64_t low_avail_ms;   /* time below MRX_SIM_LOW_AVAIL_KB */
+    uint64_t oom_kills;
+} mrx_sim_dom_stats;
+
+/* Lag of the domain called name, or of every domain (name NULL).
+ * Returns 0, ENOENT for no such domain, ENOMEM. */
+int mrx_sim_lag_get(const mrx_backend *b, const char *name,
+                    mrx_sim_lag *lag);
+/* Returns 0, or ENOENT for no domain called name. */
+int mrx_sim_dom_stats_get(const mrx_backend *b, const char *name,
+                          mrx_sim_dom_stats *st);
 /* Deterministic digest of the simulated state, for determinism tests. */
 uint64_t mrx_sim_digest(const mrx_backend *b);
 
@@ -336,6 +425,31 @@ const mrx_params *mrx_engine_params(const mrx_engine *e);
 int mrx_engine_override(mrx_engine *e, const char *domain,
                         const mrx_rule *r);
 
+/* The keys of a runtime setting, for mrx_engine_unset(). */
+#define MRX_SET_MIN       (1u << 0)
+#define MRX_SET_MAX       (1u << 1)
+#define MRX_SET_WEIGHT    (1u << 2)
+#define MRX_SET_POLICY    (1u << 3)
+#define MRX_SET_EXCLUDE   (1u << 4)
+#define MRX_SET_ALL       0x1fu
+
+/* Removes the keys (MRX_SET_*) of the runtime settings stored under
+ * domain (exactly as given to mrx_engine_override); settings left with
+ * no key are dropped.  Returns 0, or ENOENT when there are none. */
+int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys);
+/* The runtime settings, pattern = the domain they were stored under. */
+const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n);
+
+/* Runtime settings kept across restarts in a file of `set` requests:
+ * saved atomically (temporary file, fsync, rename) and read back at
+ * start.  Load returns 0 (a missing file counts), or EINVAL for a file
+ * that does not parse: it is logged, renamed to PATH.bad and nothing
+ * of it is applied.  Save returns 0 or an errno value, logged. */
+int mrx_settings_save(const mrx_engine *e, const char *path,
+                      xentoollog_logger *lg);
+int mrx_settings_load(mrx_engine *e, const char *path,
+                      xentoollog_logger *lg);
+
 /* Asks for kb of host memory to be freed (beyond the reserve) for a
  * domain about to be built, until deadline_ms of the backend's clock.
  * A new request replaces the old one; kb == 0 cancels. */
@@ -353,6 +467,11 @@ int mrx_engine_tick(mrx_engine *e);
  * of targets set. */
 unsigned mrx_engine_restore(mrx_engine *e, uint32_t timeout_ms);
 
+/* Gives every domain whose CPU cap the engine changed the cap it had
+ * when first seen (at stop, and by a policy switch away from the one
+ * that set it).  Returns the number of caps set. */
+unsigned mrx_engine_release_caps(mrx_engine *e);
+
 /* The last tick's view: snapshot, decisions and final targets. */
 const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e);
 const mrx_decision *mrx_engine_targets(const mrx_engine *e);
@@ -367,14 +486,33 @@ char *mrx_engine_status_json(const mrx_engine *e);
 
 typedef struct mrx_ctl mrx_ctl;
 
-mrx_ctl *mrx_ctl_listen(const char *path, xentoollog_logger *lg);
-/* The fd to poll for requests. */
+/* Longest request line accepted, in bytes (the newline excluded). */
+#define MRX_CTL_LINE_MAX    512
+/* Connections served at once; more are refused with an error line. */
+#define MRX_CTL_MAX_CONN    256
+/* A connection has this long to send its request line (ms). */
+#define MRX_CTL_DEADLINE_MS 2000
+
+/* Listens on path.  settings, when not NULL, is the file where `set`
+ * and `unset` keep the runtime settings (mrx_settings_save). */
+mrx_ctl *mrx_ctl_listen(const char *path, const char *settings,
+                        xentoollog_logger *lg);
+/* The fd to poll: readable when a request, a connection or a deadline
+ * wants mrx_ctl_serve(). */
 int mrx_ctl_fd(const mrx_ctl *c);
-/* Serves the requests waiting (never blocks long), and answers the
- * reservations that are met or timed out.  Returns 1 while a
+/* Does what is ready without blocking: accepts, reads what clients
+ * sent, runs each complete request line, closes connections past their
+ * deadline, answers the reservations that are met or timed out.  A
+ * request received whole takes effect (and is logged) even if its
+ * client has gone; only the answer is lost.  Returns 1 while a
  * reservation is pending (the caller should tick sooner). */
 int mrx_ctl_serve(mrx_ctl *c, mrx_engine *e);
 void mrx_ctl_close(mrx_ctl *c);
+
+/* Checks a request line as the daemon parses it, without running it:
+ * for clients, to refuse bad input themselves.  Returns 0, or EINVAL
+ * with why filled. */
+int mrx_ctl_check(const char *line, char *why, size_t len);
 
 /* Client: sends one request line, waits up to timeout_ms for the
  * answer ("ok ..." or "error ...").  Returns 0 if the daemon said ok,
@@ -399,6 +537,9 @@ typedef struct mrx_status {
     char policy[MRX_POLICY_LEN];
     char backend[16];
     uint64_t now_ms;
+    uint64_t interval_ms;
+    uint64_t time;            /* wall clock when written, epoch seconds */
+    uint64_t tick_age_ms;     /* then, since the last complete tick */
     uint64_t host_total_kb, host_free_kb, host_reserve_kb;
     mrx_counters counters;
     unsigned n;
@@ -418,6 +559,24 @@ void mrx_status_dispose(mrx_status *st);
  * on error p is unchanged. */
 int mrx_config_load(const char *path, FILE *report, mrx_params *p);
 
+/* Smallest min= or max= (and default_min) accepted for a domain: a PV
+ * Linux guest gives 45 MiB + 2.25% of its maxmem to its kernel before
+ * MemTotal (measured on Debian 12's 6.1 kernel under Xen 4.17), so a
+ * smaller allocation leaves it nothing to run in. */
+#define MRX_DOMU_FLOOR_KB   (64u * 1024u)
+/* Smallest dom0_min: libxl refuses dom0 targets below 128 MiB
+ * (LIBXL_MIN_DOM0_MEM). */
+#define MRX_DOM0_FLOOR_KB   (128u * 1024u)
+
+/* Checks a rule's bounds (floor, min <= max).  Returns 0, or EINVAL
+ * with why filled. */
+int mrx_rule_check(const mrx_rule *r, char *why, size_t len);
+/* Checks the parameters' sanity bounds (every rule, default_min,
+ * dom0_min, and host_reserve below host_total_kb when it is known,
+ * i.e. not 0).  Returns 0, or EINVAL with why filled. */
+int mrx_params_check(const mrx_params *p, uint64_t host_total_kb,
+                     char *why, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* The daemon's process: one instance, found through a locked pidfile.  */
 
@@ -432,6 +591,9 @@ int mrx_lock_write_pid(int fd);
 /* The daemon's logger: xentoollog lines to f (dated) and, if use_syslog,
  * to syslog (LOG_DAEMON) too.  Destroy with xtl_logger_destroy(). */
 xentoollog_logger *mrx_logger_new(FILE *f, bool verbose, bool use_syslog);
+/* Also writes the errors (XTL_ERROR and above) to f, e.g. the terminal
+ * of a daemon in the foreground that logs to a file; NULL stops it. */
+void mrx_logger_errors_to(xentoollog_logger *lg, FILE *f);
 
 /* Detaches from the terminal (fork, setsid), output to logfile.  The
  * parent returns 1 once the child called mrx_daemon_ready(), or -1 if

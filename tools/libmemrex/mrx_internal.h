@@ -15,6 +15,9 @@
 #define MRX_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MRX_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Timeout of a reservation asked without one (`reserve SIZE`). */
+#define MRX_RESERVE_TIMEOUT_S 30
+
 /* Policies, each in its own policy_NAME.c. */
 extern const mrx_policy mrx_policy_static;
 extern const mrx_policy mrx_policy_proportional;
@@ -22,6 +25,7 @@ extern const mrx_policy mrx_policy_adaptive;
 extern const mrx_policy mrx_policy_sla;
 extern const mrx_policy mrx_policy_selfballoon;
 extern const mrx_policy mrx_policy_cooperative;
+extern const mrx_policy mrx_policy_pressure;
 
 /* Defaults of the seed policies' parameters (policy_params.c). */
 void mrx_policy_params_default(mrx_params *p);
@@ -30,9 +34,10 @@ void mrx_policy_params_default(mrx_params *p);
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
-/* Refuses a file with a NUL byte (libxlutil 4.17 aborts on one);
- * returns 0 or EINVAL, reported with file and line. */
-int mrx_refuse_nul(const char *path, FILE *report);
+/* Refuses a file libxlutil 4.17 cannot read cleanly: unreadable, not
+ * a regular file, or with a NUL byte (it aborts on one); returns 0 or
+ * EINVAL, reported with the file (and line). */
+int mrx_cfg_file_check(const char *path, FILE *report);
 
 /* Bounded copy that always terminates dst. */
 void mrx_strlcpy(char *dst, const char *src, size_t len);
@@ -54,6 +59,7 @@ typedef enum {
     MRX_WL_PHASES,      /* phase[0..n) repeating */
     MRX_WL_RANDOM,      /* seed 003 random: r in [a, b] every period */
     MRX_WL_MONO,        /* seed 003 mono: a -> b -> a over period */
+    MRX_WL_RISEFALL,    /* a -> b by step, hold, b -> a by step; once */
 } mrx_wl_kind;
 
 #define MRX_WL_PHASES_MAX 16
@@ -65,15 +71,33 @@ typedef struct mrx_workload {
     unsigned nphase;
     uint64_t phase_kb[MRX_WL_PHASES_MAX];
     uint32_t phase_ms[MRX_WL_PHASES_MAX];
+    uint64_t step_kb, guard_kb;  /* risefall: step; 0 = does not wait */
+    uint32_t hold_ms;            /* risefall: time held at the peak */
 } mrx_workload;
 
+/* What a workload remembers between calls; zeroed at its (re)start. */
+typedef struct mrx_wl_state {
+    uint64_t held_kb, next_ms;   /* random: the draw held, next draw */
+    bool begun;                  /* risefall: */
+    unsigned phase;              /*   rising, holding, falling, done */
+    uint64_t level_kb;           /*   memory it holds */
+    uint64_t due_ms;             /*   when its next step is due */
+    bool stepped;                /* out: a rising step taken this call, */
+    uint64_t stepped_due_ms;     /*   which was due then */
+} mrx_wl_state;
+
 /* Parses "steady:700m", "ramp:256m:1500m:300", "phases:300m@60/1g@120",
- * "random:200m:900m:30", "mono:200m:900m:120" (times in seconds). */
+ * "random:200m:900m:30", "mono:200m:900m:120",
+ * "risefall:32m:432m:20m:2:20:24m" (times in seconds). */
 int mrx_workload_parse(const char *spec, mrx_workload *w);
-/* Anonymous memory wanted at time t; rng is the domain's generator. */
+/* Anonymous memory wanted at time t of the workload (ms since it
+ * started); avail_kb is the guest's MemAvailable now, which a waiting
+ * risefall watches; rng is the domain's generator. */
 uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
-                             uint64_t *rng, uint64_t *held_kb,
-                             uint64_t *next_ms);
+                             uint64_t avail_kb, uint64_t *rng,
+                             mrx_wl_state *st);
+/* Rising steps one cycle of w takes (0 for kinds other than risefall). */
+uint64_t mrx_workload_rise_steps(const mrx_workload *w);
 uint64_t mrx_rng_next(uint64_t *state);
 
 /* One domain of a scenario. */
@@ -82,16 +106,37 @@ typedef struct mrx_simdom_spec {
     int domid;                   /* -1: allocate */
     uint64_t memory_kb, maxmem_kb, swap_kb;
     uint64_t speed_kbps;         /* balloon speed, KiB per second */
+    uint64_t shrink_kbps;        /* ... when it shrinks (0: speed_kbps) */
     uint64_t hidden_floor_kb, hidden_ceiling_kb;
     enum { MRX_BALLOON_OK, MRX_BALLOON_STUCK, MRX_BALLOON_FLAKY } balloon;
     mrx_workload wl;
     uint64_t cache_kb;           /* file cache that speeds it up */
+    uint64_t kernel_kb;          /* in MemTotal, never free nor reclaimed,
+                                  * not in Committed_AS (slab, tmpfs) */
+    uint64_t kernel_jitter_kb;   /* ... varies within +- this */
+    uint64_t commit_kb;          /* Committed_AS beyond the workload */
     uint32_t load;               /* runnable tasks x100 when not starved */
     uint32_t rt_ms;              /* SLA: base response time, 0 = none */
     uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */
     bool agent;
+    bool psi;                    /* the guest kernel reports memory stall */
     uint32_t start_ms, stop_ms;  /* appears / is destroyed (0: never) */
+    uint32_t wl_start_ms;        /* workload starts this long after it */
+    uint64_t inaccuracy_kb;      /* balloon stops this far off its target */
+    uint32_t stall_period_ms;    /* fixed-period stall (0: none): */
+    uint32_t stall_ms;           /*   stalled for the last stall_ms of it */
+    uint32_t boot_ms;            /* built, not booted (paused) this long */
+    bool by_event;               /* built by a build event, not at start */
 } mrx_simdom_spec;
+
+/* Something the scenario makes happen at a time (host key events). */
+typedef struct mrx_sim_event {
+    uint32_t at_ms;
+    enum { MRX_EV_RESERVE, MRX_EV_BUILD } kind;
+    uint64_t kb;                 /* reserve: memory asked for */
+    uint32_t timeout_ms;         /* reserve: its timeout */
+    unsigned dom;                /* build: index of the domain built */
+} mrx_sim_event;
 
 struct mrx_scenario {
     uint64_t host_kb;
@@ -100,6 +145,8 @@ struct mrx_scenario {
     uint32_t agent_ms;
     unsigned ndom;
     mrx_simdom_spec *dom;
+    unsigned nev;                /* in time order */
+    mrx_sim_event *ev;
 };
 
 /* Per-domain memory of the filter stage (filter.c). */
@@ -111,7 +158,10 @@ typedef struct mrx_filter {
     unsigned nhist, pos;
     uint64_t last_free_kb;
     uint64_t last_swap_in;
-    bool pressure;
+    bool swapping;                   /* swapped in since the last report */
+    uint64_t offset_kb;              /* allocation - MemTotal */
+    bool offset_settled;             /* measured with the balloon still */
+    uint64_t used_kb;                /* used, held against noise */
 } mrx_filter;
 
 /* Validates, bounds, de-stales and smooths d->gs in place. */
@@ -133,10 +183,46 @@ typedef struct mrx_rec {
     char last[MRX_REASON_LEN];   /* reason of the last change made */
     char pol[MRX_POLICY_LEN];    /* policy that owns pst */
     uint64_t first_target_kb;    /* target when first seen */
+    uint64_t policy_floor_kb;    /* the policy's floor at its last decision */
+    int first_cap;               /* CPU cap when first seen */
+    uint64_t first_seen_ms;
+    bool built;                  /* appeared while the engine ran */
+    bool cap_set;                /* the engine changed the cap since */
 } mrx_rec;
+
+/* A control request (control_parse.c). */
+typedef enum {
+    MRX_REQ_SET = 1,    /* set DOMAIN key=value... */
+    MRX_REQ_UNSET,      /* unset DOMAIN [key...] */
+    MRX_REQ_POLICY,     /* policy NAME */
+    MRX_REQ_RESERVE,    /* reserve SIZE [SECONDS] */
+} mrx_req_kind;
+
+typedef struct mrx_ctl_req {
+    mrx_req_kind kind;
+    char domain[MRX_NAME_LEN];   /* set, unset: as the client wrote it */
+    unsigned keys;               /* set, unset: MRX_SET_* named */
+    mrx_rule rule;               /* set: the values given */
+    char policy[MRX_POLICY_LEN]; /* policy */
+    uint64_t kb;                 /* reserve */
+    unsigned long secs;
+} mrx_ctl_req;
+
+/* Parses one request line of len bytes (the newline excluded; any byte
+ * may come).  Returns 0, or EINVAL with why filled for the client. */
+int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
+                  size_t wlen);
+/* Writes the `set` request that gives back the settings r (stored
+ * under r->pattern).  Returns the length, or -1 if len is too small. */
+int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len);
+/* "min, max, ...": the keys of a runtime setting, for messages. */
+const char *mrx_ctl_key_names(void);
 
 /* Engine internals the status writer reads (engine.c). */
 const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);
 const char *mrx_engine_backend_name(const mrx_engine *e);
+/* Milliseconds of the monotonic clock since the last complete tick (0
+ * before the first). */
+uint64_t mrx_engine_tick_age_ms(const mrx_engine *e);
 
 #endif /* MRX_INTERNAL_H */

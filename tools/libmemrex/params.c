@@ -25,6 +25,16 @@ void mrx_params_default(mrx_params *p)
     p->stuck_after_ms = 5000;     /* squeezed: 5 s without progress */
     p->stuck_hold_ms = 30000;
     p->stale_after_ms = 30000;
+    /* a PV guest's balloon driver runs a few seconds into its boot */
+    p->boot_grace_ms = 30000;
+    /* Distress: a guest keeps 64 MiB (or 10% of MemTotal) available,
+     * more than the 40 MiB the e2e's waiting workload asks for a step
+     * and at least 3 s of a 20 MiB/s allocator (docs/policies.md). */
+    p->distress_margin_kb = 64 * MRX_MIB;
+    p->distress_margin_pct = 10;
+    /* ... and is in distress when some task stalled on memory 10% of
+     * the last 10 s (senpai's target is 0.17%: this is an emergency) */
+    p->distress_stall_pct = 1000;
     p->fmd_kb = 5 * MRX_MIB;      /* seed 003 */
     p->filter_k = 5;
     mrx_policy_params_default(p);

@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "mrx_internal.h"
 
@@ -24,17 +26,27 @@ int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v)
     return 0;
 }
 
-/* libxlutil's lexer (Xen 4.17) aborts on a NUL byte inside a quoted
- * string (an assertion in xlu__cfgl_dequote): such files are refused
- * before it sees them.  Returns 0 or EINVAL, reported. */
-int mrx_refuse_nul(const char *path, FILE *report)
+/* What libxlutil (Xen 4.17) cannot read cleanly is refused before it
+ * sees it: a file that cannot be opened (it says "Success"), one that is
+ * not a regular file (a directory: "input in flex scanner failed"), and
+ * one with a NUL byte (its lexer aborts on one inside a quoted string,
+ * an assertion in xlu__cfgl_dequote).  Returns 0 or EINVAL, reported. */
+int mrx_cfg_file_check(const char *path, FILE *report)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
+    struct stat st;
     long line = 1;
     int ch, rc = 0;
 
-    if (!f)
-        return 0;               /* libxlutil reports why */
+    if (!f) {
+        fprintf(report, "%s: cannot read: %s\n", path, strerror(errno));
+        return EINVAL;
+    }
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        fprintf(report, "%s: not a regular file\n", path);
+        fclose(f);
+        return EINVAL;
+    }
     while ((ch = getc(f)) != EOF) {
         if (ch == '\n')
             line++;

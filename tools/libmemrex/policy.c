@@ -15,6 +15,7 @@ const mrx_policy *const mrx_policies[] = {
     &mrx_policy_sla,
     &mrx_policy_selfballoon,
     &mrx_policy_cooperative,
+    &mrx_policy_pressure,
     NULL
 };
 

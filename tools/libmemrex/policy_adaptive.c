@@ -42,6 +42,18 @@ static int grade(int margin, uint32_t wide_pct)
     return (uint32_t)margin >= wide_pct ? 2 : 1;
 }
 
+/* Where shrinking stops: the allocation at which avail% = free_high,
+ * offset + used / (1 - free_high) in the guest's terms. */
+static uint64_t rest_floor(const mrx_dom *d, const mrx_adaptive_params *a)
+{
+    const mrx_guest_stats *g = &d->gs;
+    uint64_t avail = g->available_kb ? g->available_kb : g->free_kb;
+    uint64_t used = g->total_kb - MRX_MIN(avail, g->total_kb);
+    uint32_t fh = MRX_MIN(a->free_high_pct, 99u);
+
+    return d->offset_kb + used * 100 / (100 - fh);
+}
+
 static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
@@ -53,10 +65,14 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
  * One domain.  free% (MemFree / MemTotal) below free_low says the guest
  * uses all it has (anonymous memory or cache); available% (MemAvailable,
  * or MemFree on kernels without it) above free_high says it could give
- * memory back without swapping.
+ * memory back without swapping, below free_low that memory is what it
+ * is short of.
  *
- *   grow   if load1 > load_high and free%  < free_low
- *          large step if free%, load5 or load15 crosses widely
+ *   grow   if load1 > load_high and free%  < free_low (the paper's rule:
+ *          busy and using all it has), or avail% < free_low whatever the
+ *          load (memory is the resource under strain: a guest waiting
+ *          for memory is not busy, seed 000's "which resource")
+ *          large step if free% (avail%), load5 or load15 crosses widely
  *   shrink if load1 < load_low  and avail% > free_high
  *          large step if avail% crosses widely and load5, load15 are
  *          both below load_low; never below avail% = free_high
@@ -71,8 +87,8 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
     uint64_t lo = mrx_dom_floor(d), hi = mrx_dom_ceiling(d);
     uint64_t total = g->total_kb, avail, free_pct, avail_pct;
     uint64_t base = d->target_kb, step, t, delta, grace;
-    int mfree, m1, m5, m15, sev;
-    bool grow, large;
+    int mfree, mavail, m1, m5, m15, sev;
+    bool grow, large, by_mem;
     uint32_t pct;
 
     if (!g->valid || !total) {
@@ -86,6 +102,13 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
     m1 = margin_pct(g->load1, a->load_high, true);
     mfree = margin_pct(g->free_kb * 100, (uint64_t)a->free_low_pct * total,
                        false);
+    mavail = margin_pct(avail * 100, (uint64_t)a->free_low_pct * total,
+                        false);
+    by_mem = mavail >= 0 && (m1 < 0 || mfree < 0);
+    if (by_mem) {
+        m1 = 0;
+        mfree = mavail;
+    }
     if (m1 >= 0 && mfree >= 0) {
         grow = true;
         m5 = margin_pct(g->load5, a->load_high, true);
@@ -128,6 +151,7 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
         return;
     }
 
+    o->floor_kb = rest_floor(d, a);
     pct = large ? a->step_large_pct : a->step_small_pct;
     step = base / 100 * pct + base % 100 * pct / 100;
     if (grow) {
@@ -147,7 +171,11 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
                  grow ? "grow" : "shrink", grow ? "maximum" : "minimum");
         return;
     }
-    if (grow)
+    if (grow && by_mem)
+        snprintf(o->reason, sizeof(o->reason), "avail %u%%<%u%%: +%s",
+                 (unsigned)avail_pct, a->free_low_pct,
+                 large ? "large" : "small");
+    else if (grow)
         snprintf(o->reason, sizeof(o->reason),
                  "load1 %u.%02u>%u.%02u, free %u%%: +%s",
                  g->load1 / 100, g->load1 % 100, a->load_high / 100,
@@ -160,7 +188,10 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
                  a->load_low % 100, (unsigned)avail_pct,
                  large ? "large" : "small");
 
-    delta = t > d->target_kb ? t - d->target_kb : d->target_kb - t;
+    /* the grace grows with the size of the last *allocation*: a guest
+     * given memory is left time to use it; one that gave some back
+     * waits only the base */
+    delta = t > d->target_kb ? t - d->target_kb : 0;
     grace = a->grace_base_ms + (uint64_t)a->grace_per_mib_ms * delta / MRX_MIB;
     st->last_change_ms = now;
     st->until_ms = now + grace;

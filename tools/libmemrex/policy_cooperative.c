@@ -22,10 +22,15 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
     mrx_strlcpy(o->reason, why, sizeof(o->reason));
 }
 
-/* MC_i = min(max(L_i, C_i), H_i). */
+/* MC_i = min(max(L_i, C_i), H_i), with C_i counted in the domain's
+ * allocation (Committed_AS plus the PV offset: the paper's guests saw
+ * all they were given) and L_i the plan's floor (min and working set). */
 static uint64_t adjusted_commit(const mrx_dom *d)
 {
-    return mrx_clamp(d->gs.committed_kb, mrx_dom_floor(d), mrx_dom_ceiling(d));
+    uint64_t c = d->gs.committed_kb;
+
+    c = c > UINT64_MAX - d->offset_kb ? UINT64_MAX : c + d->offset_kb;
+    return mrx_clamp(c, mrx_dom_floor(d), mrx_dom_ceiling(d));
 }
 
 /* A_i = N_i - F_i, 0 when the guest reports more free than it holds. */
@@ -56,25 +61,28 @@ static uint64_t clamp_kb(double v, uint64_t lo, uint64_t hi)
     return (uint64_t)v;
 }
 
+/* From n toward t by up_ratio_pct of the gap when growing, by
+ * down_ratio_pct when shrinking (rounded up): the paper's Algorithm 2,
+ * for the self-adjusted and the global targets alike. */
+static uint64_t toward(uint64_t n, uint64_t t, const mrx_cooperative_params *q)
+{
+    uint64_t gap = t > n ? t - n : n - t;
+    uint32_t pct = t > n ? q->up_ratio_pct : q->down_ratio_pct;
+    uint64_t step = gap / 100 * pct + (gap % 100 * pct + 99) / 100;
+
+    step = MRX_MIN(step, gap);
+    return t > n ? n + step : n - step;
+}
+
 /* Abundant state: MC_i reached by a share of the gap per tick. */
 static void self_adjust(const mrx_dom *d, const mrx_cooperative_params *q,
                         mrx_decision *o)
 {
-    uint64_t n = d->current_kb, mc = adjusted_commit(d), gap, step, t;
+    uint64_t mc = adjusted_commit(d), t = toward(d->current_kb, mc, q);
 
-    if (mc >= n) {
-        gap = mc - n;
-        step = gap / 100 * q->up_ratio_pct +
-               (gap % 100 * q->up_ratio_pct + 99) / 100;
-        t = n + MRX_MIN(step, gap);
-    } else {
-        gap = n - mc;
-        step = gap / 100 * q->down_ratio_pct +
-               (gap % 100 * q->down_ratio_pct + 99) / 100;
-        t = n - MRX_MIN(step, gap);
-    }
     o->target_kb = mrx_clamp(t, mrx_dom_floor(d), mrx_dom_ceiling(d));
     o->cpu_cap = -1;
+    o->floor_kb = mc;
     snprintf(o->reason, sizeof(o->reason),
              "abundant: self-adjust to MC %lluM",
              (unsigned long long)(mc / MRX_MIB));
@@ -88,10 +96,13 @@ static void self_adjust(const mrx_dom *d, const mrx_cooperative_params *q,
  * guests out of [L_i, H_i] are fixed at the bound and the rest solved
  * again, at most once per guest.  Then the host's free memory fh
  * (negative: memory dom0 takes from them) is shared in proportion:
- *     T_i = Nt_i + fh * Nt_i / sum(Nt).
+ *     T_i = Nt_i + fh * Nt_i / sum(Nt),
+ * approached by the up and down ratios as in the abundant state.
  */
-static void global_balance(const mrx_snapshot *s, double tau, double eps,
-                           double fh, bool dom0_first, mrx_decision *out)
+static void global_balance(const mrx_snapshot *s,
+                           const mrx_cooperative_params *q, double tau,
+                           double eps, double fh, bool dom0_first,
+                           mrx_decision *out)
 {
     double pool = 0, rem, sum_a, sum_c, x, nt, sum_nt = 0;
     unsigned i, round, nfree;
@@ -157,7 +168,9 @@ static void global_balance(const mrx_snapshot *s, double tau, double eps,
                  dom0_first ? " (dom0 first)" : "",
                  (unsigned long long)(out[i].target_kb / MRX_MIB),
                  out[i].cpu_cap == CO_FIXED ? " clamped" : "");
-        out[i].target_kb = clamp_kb(t, mrx_dom_floor(d), mrx_dom_ceiling(d));
+        out[i].target_kb = toward(d->current_kb,
+                                  clamp_kb(t, mrx_dom_floor(d),
+                                           mrx_dom_ceiling(d)), q);
         out[i].cpu_cap = -1;
     }
 }
@@ -226,7 +239,7 @@ static void cooperative_decide(const mrx_snapshot *s, const mrx_params *p,
             if (out[i].cpu_cap == CO_FREE)
                 self_adjust(&s->dom[i], q, &out[i]);
     } else if (any) {
-        global_balance(s, tau, eps, fh, dom0_first, out);
+        global_balance(s, q, tau, eps, fh, dom0_first, out);
     }
     for (i = 0; i < s->n; i++)
         out[i].cpu_cap = -1;

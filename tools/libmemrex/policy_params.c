@@ -39,7 +39,7 @@ void mrx_policy_params_default(mrx_params *p)
     p->sla.hold_ms = 20000;
 
     /* seed 002: Linux xen-selfballoon's hysteresis */
-    p->selfballoon.reserve_kb = 64 * MRX_MIB;
+    p->selfballoon.reserve_kb = 0;      /* Linux: totalram / 10 */
     p->selfballoon.downhysteresis = 8;
     p->selfballoon.uphysteresis = 1;
     p->selfballoon.min_usable_kb = 0;
@@ -49,4 +49,13 @@ void mrx_policy_params_default(mrx_params *p)
     p->cooperative.eps_milli = 100;
     p->cooperative.up_ratio_pct = 100;
     p->cooperative.down_ratio_pct = 10;
+
+    /* senpai's defaults: 10 ms of stall per 6 s, probes of at most 1%,
+     * back-off of up to 100%, reached at 1/10 and 20 x the target */
+    p->pressure.target_us = 10000;
+    p->pressure.period_ms = 6000;
+    p->pressure.max_probe_pm = 10;
+    p->pressure.max_backoff_pm = 1000;
+    p->pressure.coeff_probe = 10;
+    p->pressure.coeff_backoff = 20;
 }

@@ -35,21 +35,28 @@ static uint64_t linux_floor_kb(uint64_t u, bool *none)
     return 99 * MRX_MIB + (u - 99 * MRX_MIB) / 32;
 }
 
+/* st->v[] slots this policy keeps. */
+#define SB_FIRST_TOTAL 0     /* MemTotal when first seen */
+
 /*
  * In the guest's terms (MemTotal), as Linux computed it:
- *   goal = Committed_AS + reserve
- *   cur  = target - bias, bias = current - MemTotal (memory the domain
- *          holds that the guest does not count: Linux's totalram_bias)
+ *   goal = Committed_AS + reserve (reserve_kb, or Linux's default of
+ *          a tenth of the MemTotal first seen)
+ *   cur  = target - bias, bias = the PV offset (memory the domain holds
+ *          that the guest does not count: Linux's totalram_bias), as
+ *          the engine measured it, else current - MemTotal now
  *   new  = cur - (cur - goal) / down  or  cur + (goal - cur) / up
  *   new  = max(new, floor); target = new + bias, within [min, max]
- * The floor is min_usable_kb, or the piecewise one of u = the domain's
- * ceiling (Linux used the memory it booted with).
+ * The floor is min_usable_kb, or the piecewise one of u = the MemTotal
+ * first seen (Linux took totalram when selfballooning started).  The
+ * policy's own floor is where it comes to rest: max(goal, floor) + bias.
  */
 static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
-                            mrx_decision *o)
+                            mrx_pstate *st, mrx_decision *o)
 {
     const mrx_guest_stats *g = &d->gs;
-    uint64_t hi = mrx_dom_ceiling(d), bias, cur, goal, t, floor_kb;
+    uint64_t hi = mrx_dom_ceiling(d), bias, cur, goal, t, floor_kb, rest;
+    uint64_t reserve;
     uint32_t down = MRX_MAX(q->downhysteresis, 1u);
     uint32_t up = MRX_MAX(q->uphysteresis, 1u);
     bool none;
@@ -58,18 +65,25 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
         keep(d, o, "no guest stats");
         return;
     }
+    if (st->v[SB_FIRST_TOTAL] <= 0)
+        st->v[SB_FIRST_TOTAL] = (int64_t)g->total_kb;
     if (q->min_usable_kb) {
         floor_kb = q->min_usable_kb;
     } else {
-        floor_kb = linux_floor_kb(hi, &none);
+        floor_kb = linux_floor_kb((uint64_t)st->v[SB_FIRST_TOTAL], &none);
         if (none) {
             keep(d, o, "too small to balloon");
             return;
         }
     }
-    bias = d->current_kb > g->total_kb ? d->current_kb - g->total_kb : 0;
+    if (d->offset_kb)
+        bias = d->offset_kb;
+    else
+        bias = d->current_kb > g->total_kb ? d->current_kb - g->total_kb : 0;
     cur = d->target_kb > bias ? d->target_kb - bias : 0;
-    goal = g->committed_kb + q->reserve_kb;
+    reserve = q->reserve_kb ? q->reserve_kb :
+              (uint64_t)st->v[SB_FIRST_TOTAL] / 10;
+    goal = g->committed_kb + reserve;
     if (goal < g->committed_kb)
         goal = UINT64_MAX;
     if (goal < cur)
@@ -78,11 +92,14 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
         t = cur + (goal - cur) / up;
     t = MRX_MAX(t, floor_kb);
     t = t > UINT64_MAX - bias ? UINT64_MAX : t + bias;
+    rest = MRX_MAX(goal, floor_kb);
+    rest = rest > UINT64_MAX - bias ? UINT64_MAX : rest + bias;
     o->target_kb = mrx_clamp(t, mrx_dom_floor(d), hi);
+    o->floor_kb = MRX_MIN(rest, hi);
     o->cpu_cap = -1;
     snprintf(o->reason, sizeof(o->reason), "committed %lluM + %lluM: %s",
              (unsigned long long)(g->committed_kb / MRX_MIB),
-             (unsigned long long)(q->reserve_kb / MRX_MIB),
+             (unsigned long long)(reserve / MRX_MIB),
              goal < cur ? "shrink" : goal > cur ? "grow" : "at goal");
 }
 
@@ -95,7 +112,7 @@ static void selfballoon_decide(const mrx_snapshot *s, const mrx_params *p,
         if (!s->dom[i].managed)
             keep(&s->dom[i], &out[i], "excluded");
         else
-            selfballoon_one(&s->dom[i], &p->selfballoon, &out[i]);
+            selfballoon_one(&s->dom[i], &p->selfballoon, &st[i], &out[i]);
     }
 }
 

@@ -36,6 +36,16 @@ static uint64_t level_kb(const mrx_sla_params *q, unsigned l, const mrx_dom *d)
     return mrx_clamp(q->level[l].mem_kb, mrx_dom_floor(d), mrx_dom_ceiling(d));
 }
 
+/* CPU cap of level l for d: the level's share is of each vCPU (a cap
+ * is in percent of one physical CPU, so 25% of a 4-vCPU guest would
+ * leave it a sixteenth of what it has). */
+static int level_cap(const mrx_sla_params *q, unsigned l, const mrx_dom *d)
+{
+    unsigned v = MRX_MAX(d->vcpus, 1u);
+
+    return q->level[l].cpu_cap * (int)MRX_MIN(v, 64u);
+}
+
 /*
  * Moves up a level when metric > limit, if the memory it adds fits in
  * *pool (host free beyond the reserve, less what earlier domains took
@@ -52,6 +62,10 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
     uint64_t add;
     const char *why;
 
+    if (!g->valid || !g->sla_metric) {
+        keep(d, o, g->valid ? "no SLA metric" : "no guest stats");
+        return;
+    }
     if (!st->v[SLA_INIT]) {
         l = level_for(q, n, d->target_kb);
         st->v[SLA_INIT] = 1;
@@ -59,13 +73,9 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
         st->last_change_ms = now;
         st->until_ms = now + q->hold_ms;
         o->target_kb = level_kb(q, l, d);
-        o->cpu_cap = q->level[l].cpu_cap;
-        snprintf(o->reason, sizeof(o->reason), "sla: level %u (first seen)",
-                 l);
-        return;
-    }
-    if (!g->valid || !g->sla_metric) {
-        keep(d, o, g->valid ? "no SLA metric" : "no guest stats");
+        o->cpu_cap = level_cap(q, l, d);
+        snprintf(o->reason, sizeof(o->reason), "sla: level %u (first "
+                 "metric)", l);
         return;
     }
     l = (unsigned)MRX_MIN((uint64_t)st->v[SLA_LEVEL], (uint64_t)n - 1);
@@ -102,7 +112,7 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
         why = want > l ? "SLA missed: up" : "well within SLA: down";
     }
     o->target_kb = level_kb(q, want, d);
-    o->cpu_cap = q->level[want].cpu_cap;
+    o->cpu_cap = level_cap(q, want, d);
     snprintf(o->reason, sizeof(o->reason), "%s %u/%u, level %u", why,
              g->sla_metric, d->sla_limit, want);
 }

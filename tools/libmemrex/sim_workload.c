@@ -1,6 +1,8 @@
 /*
  * sim_workload.c - workloads of the simulated host: how much anonymous
- * memory a guest wants over time (seed 003's microbenchmarks included).
+ * memory a guest wants over time (seed 003's microbenchmarks included),
+ * and risefall, a hog that may wait for the guest's MemAvailable as the
+ * end-to-end test's memhog does.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -52,6 +54,33 @@ static int parse_secs(const char *s, uint32_t *ms)
     return 0;
 }
 
+/* Risefall phases (mrx_wl_state.phase). */
+enum { RF_RISE, RF_HOLD, RF_FALL, RF_DONE };
+
+/* "risefall:BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD" from its fields. */
+static int parse_risefall(char **f, int n, mrx_workload *w)
+{
+    int rc;
+
+    w->kind = MRX_WL_RISEFALL;
+    if (n != 7)
+        return EINVAL;
+    rc = mrx_parse_size_kb(f[1], 'm', &w->a_kb);
+    if (!rc)
+        rc = mrx_parse_size_kb(f[2], 'm', &w->b_kb);
+    if (!rc)
+        rc = mrx_parse_size_kb(f[3], 'm', &w->step_kb);
+    if (!rc)
+        rc = parse_secs(f[4], &w->period_ms);
+    if (!rc)
+        rc = parse_secs(f[5], &w->hold_ms);
+    if (!rc)
+        rc = mrx_parse_size_kb(f[6], 'm', &w->guard_kb);
+    if (rc || !w->period_ms || !w->step_kb || w->b_kb < w->a_kb)
+        return EINVAL;
+    return 0;
+}
+
 int mrx_workload_parse(const char *spec, mrx_workload *w)
 {
     char buf[256], *f[MRX_WL_PHASES_MAX + 1];
@@ -61,9 +90,11 @@ int mrx_workload_parse(const char *spec, mrx_workload *w)
     if (strlen(spec) >= sizeof(buf))
         return EINVAL;
     strcpy(buf, spec);
-    n = split(buf, ':', f, 4);
+    n = split(buf, ':', f, 7);
     if (n < 2)
         return EINVAL;
+    if (!strcmp(f[0], "risefall"))
+        return parse_risefall(f, n, w);
 
     if (!strcmp(f[0], "steady") || !strcmp(f[0], "idle")) {
         w->kind = MRX_WL_STEADY;
@@ -117,13 +148,73 @@ int mrx_workload_parse(const char *spec, mrx_workload *w)
     return 0;
 }
 
+uint64_t mrx_workload_rise_steps(const mrx_workload *w)
+{
+    if (w->kind != MRX_WL_RISEFALL)
+        return 0;
+    return (w->b_kb - w->a_kb + w->step_kb - 1) / w->step_kb;
+}
+
+/*
+ * One cycle: BASE, then STEP more every PERIOD up to PEAK, PEAK for
+ * HOLD, STEP less every PERIOD down to BASE, then BASE.  With a guard,
+ * a rising step that is due waits until MemAvailable >= STEP + GUARD
+ * and the next one is due PERIOD after it was taken (memhog's -g and
+ * -d); without, the steps keep to the clock.  At most one step per
+ * call.
+ */
+static uint64_t risefall(const mrx_workload *w, uint64_t t_ms,
+                         uint64_t avail_kb, mrx_wl_state *st)
+{
+    if (!st->begun) {
+        st->begun = true;
+        st->phase = RF_RISE;
+        st->level_kb = w->a_kb;
+        st->due_ms = w->period_ms;
+    }
+    if (st->phase == RF_RISE && st->level_kb >= w->b_kb) {
+        st->phase = RF_HOLD;
+        st->due_ms = t_ms + w->hold_ms;
+    }
+    if (t_ms < st->due_ms)
+        return st->level_kb;
+    switch (st->phase) {
+    case RF_RISE:
+        if (w->guard_kb && avail_kb < w->step_kb + w->guard_kb)
+            break;
+        st->stepped = true;
+        st->stepped_due_ms = st->due_ms;
+        st->level_kb = MRX_MIN(st->level_kb + w->step_kb, w->b_kb);
+        st->due_ms = w->guard_kb ? t_ms + w->period_ms :
+                                   st->due_ms + w->period_ms;
+        if (st->level_kb >= w->b_kb) {
+            st->phase = RF_HOLD;
+            st->due_ms = t_ms + w->hold_ms;
+        }
+        break;
+    case RF_HOLD:
+    case RF_FALL:
+        st->phase = RF_FALL;
+        st->level_kb = st->level_kb > w->a_kb + w->step_kb ?
+                       st->level_kb - w->step_kb : w->a_kb;
+        st->due_ms = t_ms + w->period_ms;
+        if (st->level_kb == w->a_kb)
+            st->phase = RF_DONE;
+        break;
+    default:
+        break;
+    }
+    return st->level_kb;
+}
+
 uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
-                             uint64_t *rng, uint64_t *held_kb,
-                             uint64_t *next_ms)
+                             uint64_t avail_kb, uint64_t *rng,
+                             mrx_wl_state *st)
 {
     uint64_t cycle = 0, pos;
     unsigned i;
 
+    st->stepped = false;
     switch (w->kind) {
     case MRX_WL_STEADY:
         return w->a_kb;
@@ -145,17 +236,20 @@ uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
         return w->phase_kb[w->nphase - 1];
     case MRX_WL_RANDOM:
         /* allocate r in [low, high], hold it a period, draw again */
-        if (t_ms >= *next_ms) {
-            *held_kb = w->a_kb + mrx_rng_next(rng) % (w->b_kb - w->a_kb + 1);
-            *next_ms = t_ms + w->period_ms;
+        if (t_ms >= st->next_ms) {
+            st->held_kb = w->a_kb +
+                          mrx_rng_next(rng) % (w->b_kb - w->a_kb + 1);
+            st->next_ms = t_ms + w->period_ms;
         }
-        return *held_kb;
+        return st->held_kb;
     case MRX_WL_MONO:
         pos = t_ms % w->period_ms;
         if (pos < w->period_ms / 2)
             return w->a_kb + (w->b_kb - w->a_kb) * pos / (w->period_ms / 2);
         return w->b_kb - (w->b_kb - w->a_kb) * (pos - w->period_ms / 2) /
                (w->period_ms - w->period_ms / 2);
+    case MRX_WL_RISEFALL:
+        return risefall(w, t_ms, avail_kb, st);
     }
     return w->a_kb;
 }

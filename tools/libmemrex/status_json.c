@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
@@ -36,6 +37,17 @@ static void kv_b(yajl_gen g, const char *k, bool v)
     yajl_gen_bool(g, v);
 }
 
+/* The lowest target the domain can be given now: the plan's floor
+ * (min and working set) or its policy's own, within its ceiling. */
+static uint64_t effective_floor(const mrx_dom *d, const mrx_decision *o)
+{
+    uint64_t fl = mrx_dom_floor(d);
+
+    if (o && o->floor_kb > fl)
+        fl = MRX_MIN(o->floor_kb, mrx_dom_ceiling(d));
+    return fl;
+}
+
 static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
                     const mrx_decision *o)
 {
@@ -48,13 +60,18 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     kv_s(g, "policy", d->policy[0] ? d->policy : mrx_engine_params(e)->policy);
     kv_u(g, "current_kb", d->current_kb);
     kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
-    kv_u(g, "min_kb", mrx_dom_floor(d));
+    kv_u(g, "min_kb", MRX_MIN(d->min_kb, mrx_dom_ceiling(d)));
+    kv_u(g, "floor_kb", effective_floor(d, o));
     kv_u(g, "max_kb", mrx_dom_ceiling(d));
     kv_u(g, "static_max_kb", d->static_max_kb);
     kv_u(g, "weight", d->weight);
     kv_u(g, "demand_kb", d->gs.valid ? d->gs.committed_kb : 0);
     kv_b(g, "agent", d->gs.valid);
-    kv_b(g, "pressure", r && r->flt.pressure);
+    kv_b(g, "pressure", d->distress);
+    kv_b(g, "distress", d->distress);
+    kv_u(g, "offset_kb", d->offset_kb);
+    kv_u(g, "used_kb", d->used_kb);
+    kv_u(g, "margin_kb", d->margin_kb);
     kv_b(g, "stuck", d->stuck);
     if (d->gs.valid) {
         str(g, "guest");
@@ -98,6 +115,8 @@ char *mrx_engine_status_json(const mrx_engine *e)
     kv_s(g, "backend", mrx_engine_backend_name(e));
     kv_u(g, "interval_ms", p->interval_ms);
     kv_u(g, "now_ms", s->now_ms);
+    kv_u(g, "time", (uint64_t)time(NULL));
+    kv_u(g, "tick_age_ms", mrx_engine_tick_age_ms(e));
     kv_u(g, "host_total_kb", s->host_total_kb);
     kv_u(g, "host_free_kb", s->host_free_kb);
     kv_u(g, "host_reserve_kb", p->host_reserve_kb);

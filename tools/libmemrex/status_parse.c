@@ -70,6 +70,9 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
     get_s(root, "policy", st->policy, sizeof(st->policy));
     get_s(root, "backend", st->backend, sizeof(st->backend));
     st->now_ms = get_u(root, "now_ms");
+    st->interval_ms = get_u(root, "interval_ms");
+    st->time = get_u(root, "time");
+    st->tick_age_ms = get_u(root, "tick_age_ms");
     st->host_total_kb = get_u(root, "host_total_kb");
     st->host_free_kb = get_u(root, "host_free_kb");
     st->host_reserve_kb = get_u(root, "host_reserve_kb");

@@ -4,17 +4,20 @@ tools_libmemrex_libmemrex_la_SOURCES += \
 	tools/libmemrex/xs_guest.c \
 	tools/libmemrex/xen_target.c \
 	tools/libmemrex/xen_target.h \
-	tools/libmemrex/xs_guest.h
+	tools/libmemrex/xs_guest.h \
+	tools/libmemrex/guest_report.h
 
 # memrex-agent runs inside guests: libc and libxenstore only (no
 # libmemrex, no libxenlight), so that it can be linked statically.
 sbin_PROGRAMS += tools/memrex-agent/memrex-agent
 tools_memrex_agent_memrex_agent_SOURCES = \
 	tools/memrex-agent/agent.h \
+	tools/libmemrex/guest_report.h \
 	tools/memrex-agent/proc.c \
 	tools/memrex-agent/memrex-agent.c
 tools_memrex_agent_memrex_agent_CPPFLAGS =
-tools_memrex_agent_memrex_agent_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+tools_memrex_agent_memrex_agent_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS) \
+	$(XENTOOLLOG_CFLAGS)
 tools_memrex_agent_memrex_agent_LDADD = $(XENSTORE_LIBS)
 
 # The same agent linked statically, for guests that have no libxenstore
@@ -25,6 +28,6 @@ tools_memrex_agent_memrex_agent_static_SOURCES = \
 tools_memrex_agent_memrex_agent_static_CPPFLAGS =
 # (no sanitizers: they cannot link statically)
 tools_memrex_agent_memrex_agent_static_CFLAGS = -Wall -Wextra -std=gnu11 \
-	$(XENSTORE_CFLAGS)
+	$(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS)
 tools_memrex_agent_memrex_agent_static_LDFLAGS = -all-static
 tools_memrex_agent_memrex_agent_static_LDADD = -lxenstore -lxentoolcore

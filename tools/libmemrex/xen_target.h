@@ -18,7 +18,7 @@
  * value libxl adds on x86 (LIBXL_MAXMEM_CONSTANT). */
 #define MRX_XT_MAXMEM_SLACK_KB   1024u
 /* libxl refuses dom0 targets below this (LIBXL_MIN_DOM0_MEM). */
-#define MRX_XT_DOM0_MIN_KB       (128u * 1024u)
+#define MRX_XT_DOM0_MIN_KB       MRX_DOM0_FLOOR_KB
 
 typedef struct mrx_xt mrx_xt;
 

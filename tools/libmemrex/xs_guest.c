@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "mrx_internal.h"
+#include "guest_report.h"
 #include "xs_guest.h"
 
 #define XSG "xenstore"
@@ -99,37 +100,17 @@ int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
     return 0;
 }
 
-typedef enum {
-    K_VERSION, K_SEQ, K_TOTAL, K_FREE, K_AVAILABLE, K_CACHED, K_COMMITTED,
-    K_SWAP_TOTAL, K_SWAP_FREE, K_LOAD1, K_LOAD5, K_LOAD15, K_MAJOR_FAULTS,
-    K_SWAP_IN, K_SWAP_OUT, K_SLA, K_NKEYS
-} key_id;
-
 typedef enum { B_VERSION, B_SEQ, B_MEM, B_COMMITTED, B_SWAP, B_LOAD,
-               B_COUNTER, B_SLA } bound_kind;
+               B_COUNTER, B_SLA, B_PCT } bound_kind;
 
+#define KEYSPEC(id, kname, req, kbound) \
+    [K_##id] = { .name = kname, .required = req, .bound = kbound },
 static const struct {
     const char *name;
     bool required;
     bound_kind bound;
-} keyspec[K_NKEYS] = {
-    [K_VERSION]      = { "version",       true,  B_VERSION },
-    [K_SEQ]          = { "seq",           true,  B_SEQ },
-    [K_TOTAL]        = { "total_kb",      true,  B_MEM },
-    [K_FREE]         = { "free_kb",       true,  B_MEM },
-    [K_AVAILABLE]    = { "available_kb",  true,  B_MEM },
-    [K_CACHED]       = { "cached_kb",     false, B_MEM },
-    [K_COMMITTED]    = { "committed_kb",  true,  B_COMMITTED },
-    [K_SWAP_TOTAL]   = { "swap_total_kb", false, B_SWAP },
-    [K_SWAP_FREE]    = { "swap_free_kb",  false, B_SWAP },
-    [K_LOAD1]        = { "load1",         false, B_LOAD },
-    [K_LOAD5]        = { "load5",         false, B_LOAD },
-    [K_LOAD15]       = { "load15",        false, B_LOAD },
-    [K_MAJOR_FAULTS] = { "major_faults",  false, B_COUNTER },
-    [K_SWAP_IN]      = { "swap_in",       false, B_COUNTER },
-    [K_SWAP_OUT]     = { "swap_out",      false, B_COUNTER },
-    [K_SLA]          = { "sla_metric",    false, B_SLA },
-};
+} keyspec[K_NKEYS] = { MRX_REPORT_KEYS(KEYSPEC) };
+#undef KEYSPEC
 
 /* The most KiB a domain's report may claim for its memory: its static
  * max, the host's memory, or the absolute cap, whichever is known and
@@ -223,6 +204,7 @@ int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
         case B_LOAD:      max = MRX_GUEST_LOAD_MAX; break;
         case B_COUNTER:   max = COUNTER_MAX; break;
         case B_SLA:       max = UINT32_MAX; break;
+        case B_PCT:       max = MRX_REPORT_PCT_MAX; break;
         }
         rc = mrx_guest_value_parse(e->val, e->len, max, &v[k]);
         if (rc) {
@@ -275,6 +257,14 @@ int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
     gs->swap_in = v[K_SWAP_IN];
     gs->swap_out = v[K_SWAP_OUT];
     gs->sla_metric = (uint32_t)v[K_SLA];
+    /* memory stall: a kernel without PSI writes none of these */
+    gs->psi = by_id[K_PSI_SOME10] && by_id[K_PSI_SOME10]->val;
+    gs->psi_some10 = (uint32_t)v[K_PSI_SOME10];
+    gs->psi_some60 = (uint32_t)v[K_PSI_SOME60];
+    gs->psi_full10 = (uint32_t)v[K_PSI_FULL10];
+    gs->psi_full60 = (uint32_t)v[K_PSI_FULL60];
+    gs->psi_some_us = v[K_PSI_SOME_US];
+    gs->psi_full_us = v[K_PSI_FULL_US];
     gs->valid = true;
     return 0;
 }

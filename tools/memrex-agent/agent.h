@@ -19,10 +19,14 @@ typedef struct agent_sample {
     uint64_t major_faults, swap_in, swap_out;
     bool have_sla;
     uint32_t sla_metric;
+    bool have_psi;                     /* /proc/pressure/memory read */
+    uint32_t psi_some10, psi_some60, psi_full10, psi_full60; /* % x100 */
+    uint64_t psi_some_us, psi_full_us;
 } agent_sample;
 
-/* Reads meminfo, loadavg and vmstat under proc_dir (and sla_file when
- * not NULL).  Returns 0, or -errno with what failed in why. */
+/* Reads meminfo, loadavg, vmstat and pressure/memory (when the kernel
+ * has it) under proc_dir (and sla_file when not NULL).  Returns 0, or
+ * -errno with what failed in why. */
 int agent_read(const char *proc_dir, const char *sla_file, agent_sample *s,
                char *why, size_t len);
 

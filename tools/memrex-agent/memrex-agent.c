@@ -23,10 +23,11 @@
 #include <xenstore.h>
 
 #include "agent.h"
+#include "../libmemrex/memrex.h"
+#include "../libmemrex/guest_report.h"
 
 #define PROG "memrex-agent"
-#define PROTOCOL_VERSION 1
-#define DEFAULT_DIR "data/membalance"
+#define DEFAULT_DIR MRX_GUEST_DIR
 /* A move of committed or free memory larger than both of these is
  * reported at once. */
 #define CHANGE_MIN_KB (32 * 1024)
@@ -259,6 +260,43 @@ static bool put(struct xs_handle *h, xs_transaction_t t, const char *dir,
     return xs_write(h, t, path, val, (unsigned)n);
 }
 
+#define KEY_NAME(id, name, req, bound) [K_##id] = name,
+static const char *const key_name[K_NKEYS] = { MRX_REPORT_KEYS(KEY_NAME) };
+#undef KEY_NAME
+
+/* The value of key k in a report of s; false when s has none (seq is
+ * the writer's, written last). */
+static bool value_of(const agent_sample *s, unsigned k, uint64_t *v)
+{
+    switch ((mrx_report_key)k) {
+    case K_VERSION:      *v = MRX_GUEST_PROTOCOL; return true;
+    case K_TOTAL:        *v = s->total_kb; return true;
+    case K_FREE:         *v = s->free_kb; return true;
+    case K_AVAILABLE:    *v = s->available_kb; return true;
+    case K_CACHED:       *v = s->cached_kb; return true;
+    case K_COMMITTED:    *v = s->committed_kb; return true;
+    case K_SWAP_TOTAL:   *v = s->swap_total_kb; return true;
+    case K_SWAP_FREE:    *v = s->swap_free_kb; return true;
+    case K_LOAD1:        *v = s->load1; return true;
+    case K_LOAD5:        *v = s->load5; return true;
+    case K_LOAD15:       *v = s->load15; return true;
+    case K_MAJOR_FAULTS: *v = s->major_faults; return true;
+    case K_SWAP_IN:      *v = s->swap_in; return true;
+    case K_SWAP_OUT:     *v = s->swap_out; return true;
+    case K_SLA:          *v = s->sla_metric; return s->have_sla;
+    case K_PSI_SOME10:   *v = s->psi_some10; return s->have_psi;
+    case K_PSI_SOME60:   *v = s->psi_some60; return s->have_psi;
+    case K_PSI_FULL10:   *v = s->psi_full10; return s->have_psi;
+    case K_PSI_FULL60:   *v = s->psi_full60; return s->have_psi;
+    case K_PSI_SOME_US:  *v = s->psi_some_us; return s->have_psi;
+    case K_PSI_FULL_US:  *v = s->psi_full_us; return s->have_psi;
+    case K_SEQ:
+    case K_NKEYS:
+        break;
+    }
+    return false;
+}
+
 /* Writes one report in a transaction, seq last.  0, or -errno. */
 static int write_report(struct xs_handle *h, const opts *o,
                         const agent_sample *s, uint64_t seq)
@@ -272,33 +310,24 @@ static int write_report(struct xs_handle *h, const opts *o,
 
         if (t == XBT_NULL)
             return -errno;
-        ok = put(h, t, d, "version", PROTOCOL_VERSION) &&
-             put(h, t, d, "total_kb", s->total_kb) &&
-             put(h, t, d, "free_kb", s->free_kb) &&
-             put(h, t, d, "available_kb", s->available_kb) &&
-             put(h, t, d, "cached_kb", s->cached_kb) &&
-             put(h, t, d, "committed_kb", s->committed_kb) &&
-             put(h, t, d, "swap_total_kb", s->swap_total_kb) &&
-             put(h, t, d, "swap_free_kb", s->swap_free_kb) &&
-             put(h, t, d, "load1", s->load1) &&
-             put(h, t, d, "load5", s->load5) &&
-             put(h, t, d, "load15", s->load15) &&
-             put(h, t, d, "major_faults", s->major_faults) &&
-             put(h, t, d, "swap_in", s->swap_in) &&
-             put(h, t, d, "swap_out", s->swap_out);
-        if (ok && s->have_sla)
-            ok = put(h, t, d, "sla_metric", s->sla_metric);
+        unsigned k;
+        uint64_t v;
+
+        ok = true;
+        for (k = 0; ok && k < K_NKEYS; k++)
+            if (k != K_SEQ && value_of(s, k, &v))
+                ok = put(h, t, d, key_name[k], v);
         if (ok && !s->have_sla && o->sla_file) {
             char path[320];
 
-            snprintf(path, sizeof(path), "%s/sla_metric", d);
+            snprintf(path, sizeof(path), "%s/%s", d, key_name[K_SLA]);
             ok = xs_rm(h, t, path) || errno == ENOENT;
         }
         if (ok && o->xenserver_keys)
             ok = put(h, t, o->xs_data, "meminfo_total", s->total_kb) &&
                  put(h, t, o->xs_data, "meminfo_free", s->available_kb);
         if (ok)
-            ok = put(h, t, d, "seq", seq);
+            ok = put(h, t, d, key_name[K_SEQ], seq);
         if (!ok) {
             int err = errno;
 

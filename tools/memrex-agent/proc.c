@@ -131,6 +131,33 @@ static int load100(const char **p, uint32_t *out)
     return 0;
 }
 
+/*
+ * One line of /proc/pressure/memory, "some avg10=0.12 avg60=0.05
+ * avg300=0.00 total=12345": the averages x100 and the total (us).
+ * 0, or -EINVAL when the line is not there or malformed.
+ */
+static int psi_line(const char *text, const char *kind, uint32_t *avg10,
+                    uint32_t *avg60, uint64_t *total)
+{
+    size_t klen = strlen(kind);
+    const char *p = text;
+    uint32_t a300;
+
+    while (p && *p && strncmp(p, kind, klen))
+        p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+    if (!p || !*p)
+        return -EINVAL;
+    p += klen;
+    if (strncmp(p, " avg10=", 7) || (p += 7, load100(&p, avg10)) ||
+        strncmp(p, " avg60=", 7) || (p += 7, load100(&p, avg60)) ||
+        strncmp(p, " avg300=", 8) || (p += 8, load100(&p, &a300)) ||
+        strncmp(p, " total=", 7) || (p += 7, num(&p, total)))
+        return -EINVAL;
+    if (*avg10 > 10000 || *avg60 > 10000)
+        return -EINVAL;
+    return 0;
+}
+
 int agent_read(const char *proc_dir, const char *sla_file, agent_sample *s,
                char *why, size_t len)
 {
@@ -189,6 +216,15 @@ int agent_read(const char *proc_dir, const char *sla_file, agent_sample *s,
     s->major_faults = vmstat_value(buf, "pgmajfault");
     s->swap_in = vmstat_value(buf, "pswpin");
     s->swap_out = vmstat_value(buf, "pswpout");
+
+    /* Memory stall (Linux 4.20+ with CONFIG_PSI): optional; a kernel
+     * without it (or with psi=0) reports no stall keys. */
+    if (!slurp(proc_dir, "pressure/memory", buf, sizeof(buf)) &&
+        !psi_line(buf, "some", &s->psi_some10, &s->psi_some60,
+                  &s->psi_some_us) &&
+        !psi_line(buf, "full", &s->psi_full10, &s->psi_full60,
+                  &s->psi_full_us))
+        s->have_psi = true;
 
     /* The application's metric: optional, its absence is no error. */
     if (sla_file && !slurp_path(sla_file, buf, 64)) {

@@ -40,7 +40,21 @@
 #define MRX_SYSCONFDIR "/etc"
 #endif
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
 #define PROG "membalance"
+
+/* Exit statuses, as xl-membalance(1) lists them. */
+#define EXIT_ERROR    1   /* the daemon refused, or a runtime failure */
+#define EXIT_USAGE    2   /* bad usage or input */
+#define EXIT_DOWN     3   /* the daemon is not running, or stale */
+
+/* The status is stale when the last tick is older than this many
+ * intervals (plus STALE_SLACK_MS for a slow tick). */
+#define STALE_INTERVALS 3
+#define STALE_SLACK_MS  2000
 
 /* Where the daemon keeps its pidfile (the lock) and its status. */
 typedef struct paths {
@@ -48,6 +62,7 @@ typedef struct paths {
     char pidfile[300];
     char status[300];
     char control[300];
+    char settings[300];
 } paths;
 
 static void paths_init(paths *pt, const char *rundir)
@@ -63,6 +78,7 @@ static void paths_init(paths *pt, const char *rundir)
     snprintf(pt->pidfile, sizeof(pt->pidfile), "%s/membalance.pid", pt->dir);
     snprintf(pt->status, sizeof(pt->status), "%s/status.json", pt->dir);
     snprintf(pt->control, sizeof(pt->control), "%s/control.sock", pt->dir);
+    snprintf(pt->settings, sizeof(pt->settings), "%s/settings", pt->dir);
 }
 
 static int mkdir_p(const char *dir)
@@ -83,28 +99,63 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+/* Each command's arguments and what it does, for the usages. */
+static const struct cmd_help {
+    const char *name, *args, *what;
+} helps[] = {
+    { "start", "[-F] [-c CONFIG] [--check] [-p PIDFILE] [--policy P]\n"
+      "        [--interval S] [--dry-run] [--restore-on-exit] [--log FILE]\n"
+      "        [--verbose] [--quiet] [--simulate[=SCENARIO]] [--duration S]\n"
+      "        [--speed X] [--seed N]",
+      "start the balancer (a daemon unless -F; --check: only check the\n"
+      "        configuration)" },
+    { "stop", "", "stop the running balancer" },
+    { "status", "[-l|--json] [--prometheus] [DOMAIN...]",
+      "show what the balancer sees and does" },
+    { "set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"
+      "        [exclude=yes|no]",
+      "change a domain's settings from the next tick (kept across\n"
+      "        restarts)" },
+    { "unset", "DOMAIN [min] [max] [weight] [policy] [exclude]",
+      "remove runtime settings (all of them without a key)" },
+    { "policy", "NAME", "switch the balancing policy at runtime" },
+    { "reserve", "SIZE [--timeout S]",
+      "free SIZE of host memory for a domain to be built" },
+    { "list-policies", "", "list the balancing policies" },
+};
+
+#define NHELPS (sizeof(helps) / sizeof(helps[0]))
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-"Usage: xl membalance <command> [options]\n"
-"\n"
-"Commands:\n"
-"  start [-F] [-p PIDFILE] [-c CONFIG] [--policy P] [--interval S]\n"
-"        [--dry-run] [--restore-on-exit] [--log FILE] [--verbose]\n"
-"        [--simulate[=SCENARIO]] [--duration S] [--speed X] [--seed N]\n"
-"                      start the balancer (a daemon unless -F)\n"
-"  stop                stop the running balancer\n"
-"  status [-l|--json] [--prometheus] [DOMAIN...]\n"
-"                      show what the balancer sees and does\n"
-"  set DOMAIN [min=SIZE] [max=SIZE] [weight=N] [exclude=yes|no]\n"
-"                      change one domain's settings from the next tick\n"
-"  policy NAME         switch the balancing policy at runtime\n"
-"  reserve SIZE [--timeout S]\n"
-"                      free SIZE of host memory for a domain to be built\n"
-"  list-policies       list the balancing policies\n"
-"\n"
-"Common options: --rundir DIR (default $MEMBALANCE_RUNDIR or "
-MRX_RUNDIR "/membalance)\n");
+    unsigned i;
+
+    fprintf(f, "Usage: xl membalance [--rundir DIR] <command> [options]\n"
+            "       xl membalance --version\n\nCommands:\n");
+    for (i = 0; i < NHELPS; i++)
+        fprintf(f, "  %s%s%s\n        %s\n", helps[i].name,
+                *helps[i].args ? " " : "", helps[i].args, helps[i].what);
+    fprintf(f, "\nEvery command takes -h.  --rundir DIR: default "
+            "$MEMBALANCE_RUNDIR or " MRX_RUNDIR "/membalance\n");
+}
+
+/* One command's usage; returns the exit status that goes with f. */
+static int cmd_usage(FILE *f, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < NHELPS; i++)
+        if (!strcmp(helps[i].name, name))
+            fprintf(f, "Usage: xl membalance %s%s%s\n        %s\n", name,
+                    *helps[i].args ? " " : "", helps[i].args,
+                    helps[i].what);
+    return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/* Whether argv (a command's) asks for help: -h or --help first. */
+static bool wants_help(int argc, char **argv)
+{
+    return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -171,6 +222,20 @@ static const char *kb(uint64_t v, char *buf, size_t len)
     return mrx_format_kb(v, buf, len);
 }
 
+/* Whether the status lists the domain sel (a name or a domid). */
+static bool wanted_by_any(const mrx_status *st, const char *sel)
+{
+    char id[16];
+    unsigned i;
+
+    for (i = 0; i < st->n; i++) {
+        snprintf(id, sizeof(id), "%u", st->dom[i].domid);
+        if (!strcmp(sel, st->dom[i].name) || !strcmp(sel, id))
+            return true;
+    }
+    return false;
+}
+
 static bool wanted(const char *name, uint32_t domid, int nsel, char **sel)
 {
     int i;
@@ -224,12 +289,24 @@ static void print_label(FILE *f, const char *s)
     }
 }
 
+/* Age of the status document's last tick, in ms. */
+static uint64_t tick_age_ms(const mrx_status *st)
+{
+    time_t now = time(NULL);
+    uint64_t age = st->tick_age_ms;
+
+    if ((uint64_t)now > st->time)
+        age += ((uint64_t)now - st->time) * 1000;
+    return age;
+}
+
 static void print_header(FILE *f, const mrx_status *st)
 {
     char a[16], b[16], c[16];
 
-    fprintf(f, "t=%.0fs policy=%s host: total %s free %s reserve %s  "
-            "reallocations %" PRIu64 "\n", st->now_ms / 1000.0, st->policy,
+    fprintf(f, "t=%.0fs tick age %.1fs policy=%s host: total %s free %s "
+            "reserve %s  reallocations %" PRIu64 "\n", st->now_ms / 1000.0,
+            tick_age_ms(st) / 1000.0, st->policy,
             kb(st->host_total_kb, a, sizeof(a)),
             kb(st->host_free_kb, b, sizeof(b)),
             kb(st->host_reserve_kb, c, sizeof(c)),
@@ -241,7 +318,9 @@ static void print_header(FILE *f, const mrx_status *st)
 
 typedef struct start_opts {
     bool foreground, quiet, simulate, speed_set, dry_run, verbose, restore;
+    bool check;
     const char *config, *policy, *scenario, *rundir, *pidfile, *logfile;
+    FILE *logf;                  /* where the logger writes */
     long interval_s;
     long duration_s;
     double speed;
@@ -281,7 +360,7 @@ static void print_summary(FILE *f, mrx_backend *b, const mrx_counters *c)
     fprintf(f, "  time under pressure    %10.0f domain-seconds\n",
             t.pressure_ms / 1000);
     fprintf(f, "  pages swapped in       %10" PRIu64 "\n", t.pages_swapped_in);
-    fprintf(f, "  OOM events             %10" PRIu64 "\n", t.oom_events);
+    fprintf(f, "  OOM kills              %10" PRIu64 "\n", t.oom_kills);
     fprintf(f, "  reallocations          %10" PRIu64 "\n", c->reallocations);
     fprintf(f, "  stuck balloons noticed %10" PRIu64 "\n", c->stuck_events);
     fprintf(f, "  invariant violations   %10" PRIu64 "\n",
@@ -333,16 +412,47 @@ static void publish(mrx_engine *e, const start_opts *o, const paths *pt,
     free(json);
 }
 
-/* SIGHUP: reread the configuration; a bad one keeps the old running. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* SIGHUP: reopen the log (after logrotate moved it), reread the
+ * configuration; a bad one keeps the old running. */
 static void reload(mrx_engine *e, const start_opts *o, xentoollog_logger *lg)
 {
     mrx_params np = *mrx_engine_params(e);
+    uint64_t host = mrx_engine_snapshot(e)->host_total_kb;
+    char why[160];
 
+    if (o->logfile) {
+        int fd = open(o->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                      0644);
+
+        fflush(o->logf);
+        if (fd < 0 || dup2(fd, fileno(o->logf)) < 0 ||
+            (!o->foreground && dup2(fd, STDOUT_FILENO) < 0))
+            xtl_log(lg, XTL_ERROR, errno, PROG, "reopening %s", o->logfile);
+        else
+            xtl_log(lg, XTL_NOTICE, -1, PROG, "SIGHUP: log reopened");
+        if (fd >= 0)
+            close(fd);
+    }
     if (!o->config) {
         xtl_log(lg, XTL_NOTICE, -1, PROG,
                 "SIGHUP: no configuration file to reload");
-    } else if (mrx_config_load(o->config, stderr, &np) ||
-               mrx_engine_set_params(e, &np)) {
+        return;
+    }
+    if (mrx_config_load(o->config, o->logf, &np)) {
+        xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed; keeping the "
+                "running configuration", o->config);
+    } else if (mrx_params_check(&np, host, why, sizeof(why))) {
+        xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed: %s; keeping "
+                "the running configuration", o->config, why);
+    } else if (mrx_engine_set_params(e, &np)) {
         xtl_log(lg, XTL_ERROR, -1, PROG, "reloading %s failed; keeping the "
                 "running configuration", o->config);
     } else {
@@ -350,16 +460,93 @@ static void reload(mrx_engine *e, const start_opts *o, xentoollog_logger *lg)
     }
 }
 
-/* The daemon's loop: tick, publish, then sleep in the backend until the
- * interval passes, a guest event arrives, a request comes on the control
- * socket or a signal.  Returns 0 when stopped, -1 on a fatal error. */
+/* Reservations the simulated host's scenario asks for (its events),
+ * passed to the engine as `reserve` would; whether one is pending. */
+static bool sim_reservations(mrx_engine *e, mrx_backend *b)
+{
+    uint64_t kb, fr;
+    uint32_t timeout_ms;
+
+    while (mrx_sim_reserve_due(b, &kb, &timeout_ms))
+        mrx_engine_reserve(e, kb, mrx_engine_snapshot(e)->now_ms +
+                           timeout_ms);
+    return mrx_engine_reserve_state(e, &fr) == 0;
+}
+
+
+/* Sleeps in the backend until the next tick is due (wait_ms of its
+ * clock) or a guest event comes, serving the control socket and the
+ * signals meanwhile.  Returns 0 to tick, 1 to stop, -1 on an error. */
+static int sleep_until_tick(mrx_engine *e, mrx_backend *b, const start_opts *o,
+                            int ep, int sfd, mrx_ctl *ctl, uint32_t wait_ms,
+                            xentoollog_logger *lg)
+{
+    /* the backend's milliseconds per wall millisecond */
+    double pace = o->simulate ? o->speed : 1;
+    uint64_t t0 = mono_ms();
+
+    for (;;) {
+        uint64_t done = (uint64_t)((double)(mono_ms() - t0) * pace);
+        struct epoll_event got[4];
+        int i, n;
+
+        if (done >= wait_ms)
+            return 0;
+        n = b->ops->wait(b, wait_ms - (uint32_t)done, ep);
+        if (n < 0) {
+            xtl_log(lg, XTL_ERROR, -n, PROG, "waiting for events");
+            return -1;
+        }
+        if (n == 0)
+            return 0;
+        n = epoll_wait(ep, got, 4, 0);
+        for (i = 0; i < n; i++) {
+            struct signalfd_siginfo si;
+
+            if (got[i].data.fd == mrx_ctl_fd(ctl)) {
+                /* a new reservation: look again soon */
+                if (mrx_ctl_serve(ctl, e) == 1 && wait_ms > 500)
+                    wait_ms = 500;
+                continue;
+            }
+            if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                reload(e, o, lg);
+                continue;
+            }
+            xtl_log(lg, XTL_NOTICE, -1, PROG, "signal %u: stopping",
+                    si.ssi_signo);
+            return 1;
+        }
+    }
+}
+
+/* The host's size is known from the first tick: checks the parameters
+ * against it.  Returns 0, or -1 (logged) when they cannot work. */
+static int check_host(mrx_engine *e, xentoollog_logger *lg)
+{
+    char why[160];
+
+    if (!mrx_params_check(mrx_engine_params(e),
+                          mrx_engine_snapshot(e)->host_total_kb, why,
+                          sizeof(why)))
+        return 0;
+    xtl_log(lg, XTL_ERROR, -1, PROG, "configuration: %s", why);
+    return -1;
+}
+
+/* The daemon's loop: tick, serve the control socket, publish, then sleep
+ * until the interval passes or a guest event arrives.  It tells the
+ * parent it is ready after the first tick.  Returns 0 when stopped, -1
+ * on a fatal error. */
 static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
                     const paths *pt, int sfd, mrx_ctl *ctl,
                     uint64_t stop_ms, xentoollog_logger *lg)
 {
     struct epoll_event ev = { .events = EPOLLIN };
-    int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1;
-    bool pending = false;
+    int ep = epoll_create1(EPOLL_CLOEXEC), rc = -1, r;
+    bool checked = false, pending;
 
     if (ep < 0) {
         xtl_log(lg, XTL_ERROR, errno, PROG, "epoll_create1");
@@ -374,44 +561,29 @@ static int run_loop(mrx_engine *e, mrx_backend *b, const start_opts *o,
 
     for (;;) {
         uint32_t wait_ms = mrx_engine_params(e)->interval_ms;
-        struct epoll_event got[4];
-        int i, n;
 
-        if (mrx_engine_tick(e))
+        if (mrx_engine_tick(e)) {
             xtl_log(lg, XTL_WARN, -1, PROG, "tick failed; retrying");
+        } else if (!checked) {
+            if (check_host(e, lg))
+                goto out;
+            checked = true;
+        }
+        mrx_daemon_ready(1);
+        /* a reservation waits for memory: look again soon */
         pending = mrx_ctl_serve(ctl, e) == 1;
+        if (o->simulate && sim_reservations(e, b))
+            pending = true;
+        if (pending && wait_ms > 500)
+            wait_ms = 500;
         publish(e, o, pt, lg);
         if (stop_ms && mrx_engine_snapshot(e)->now_ms >= stop_ms) {
             rc = 0;
             goto out;
         }
-        /* a reservation waits for memory: look again soon */
-        if (pending && wait_ms > 500)
-            wait_ms = 500;
-        n = b->ops->wait(b, wait_ms, ep);
-        if (n < 0) {
-            xtl_log(lg, XTL_ERROR, -n, PROG, "waiting for events");
-            goto out;
-        }
-        if (n == 0)
-            continue;
-        n = epoll_wait(ep, got, 4, 0);
-        for (i = 0; i < n; i++) {
-            struct signalfd_siginfo si;
-
-            if (got[i].data.fd == mrx_ctl_fd(ctl)) {
-                mrx_ctl_serve(ctl, e);
-                continue;
-            }
-            if (read(sfd, &si, sizeof(si)) != sizeof(si))
-                continue;
-            if (si.ssi_signo == SIGHUP) {
-                reload(e, o, lg);
-                continue;
-            }
-            xtl_log(lg, XTL_NOTICE, -1, PROG, "signal %u: stopping",
-                    si.ssi_signo);
-            rc = 0;
+        r = sleep_until_tick(e, b, o, ep, sfd, ctl, wait_ms, lg);
+        if (r) {
+            rc = r > 0 ? 0 : -1;
             goto out;
         }
     }
@@ -421,6 +593,30 @@ out_errno:
 out:
     close(ep);
     return rc;
+}
+
+/* *out = path made absolute (in buf, from the working directory); NULL
+ * stays NULL.  Returns 0, or -1 (said) when it does not fit. */
+static int absolute(const char *path, char *buf, size_t len,
+                    const char **out)
+{
+    char cwd[256];
+    int n;
+
+    if (!path || path[0] == '/')
+        return 0;
+    if (!getcwd(cwd, sizeof(cwd))) {
+        fprintf(stderr, PROG ": cannot find the working directory: %s\n",
+                strerror(errno));
+        return -1;
+    }
+    n = snprintf(buf, len, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, PROG ": %s: path too long\n", path);
+        return -1;
+    }
+    *out = buf;
+    return 0;
 }
 
 static int cmd_start(int argc, char **argv, const char *rundir)
@@ -440,11 +636,12 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         { "dry-run", 0, 0, 'n' },
         { "verbose", 0, 0, 'v' },
         { "restore-on-exit", 0, 0, 'R' },
+        { "check", 0, 0, 'C' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
     start_opts o = { .interval_s = -1, .duration_s = -1 };
-    char logbuf[300];
+    char logbuf[300], cfgbuf[300], scbuf[300], pidbuf[300], dirbuf[256];
     paths pt;
     mrx_params p;
     mrx_scenario *sc = NULL;
@@ -468,6 +665,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         case 'n': o.dry_run = true; break;
         case 'v': o.verbose = true; break;
         case 'R': o.restore = true; break;
+        case 'C': o.check = true; break;
         case 'l': o.logfile = optarg; break;
         case 'S': o.simulate = true; o.scenario = optarg; break;
         case 'i':
@@ -497,18 +695,23 @@ static int cmd_start(int argc, char **argv, const char *rundir)
             break;
         }
         case 'h':
-            usage(stdout);
-            return 0;
+            return cmd_usage(stdout, "start");
         default:
-            usage(stderr);
-            return 2;
+            return cmd_usage(stderr, "start");
         }
     }
     if (optind < argc) {
         fprintf(stderr, PROG ": start: unexpected argument '%s'\n",
                 argv[optind]);
-        return 2;
+        return EXIT_USAGE;
     }
+    /* the daemon works from /: every path it keeps must be absolute */
+    if (absolute(o.config, cfgbuf, sizeof(cfgbuf), &o.config) ||
+        absolute(o.scenario, scbuf, sizeof(scbuf), &o.scenario) ||
+        absolute(o.pidfile, pidbuf, sizeof(pidbuf), &o.pidfile) ||
+        absolute(o.logfile, logbuf, sizeof(logbuf), &o.logfile) ||
+        absolute(rundir, dirbuf, sizeof(dirbuf), &rundir))
+        return EXIT_USAGE;
 
     mrx_params_default(&p);
     if (!o.config) {
@@ -519,7 +722,7 @@ static int cmd_start(int argc, char **argv, const char *rundir)
             o.config = def;
     }
     if (o.config && mrx_config_load(o.config, stderr, &p))
-        return 2;
+        return EXIT_USAGE;
     if (o.policy) {
         if (!mrx_policy_find(o.policy)) {
             char names[256];
@@ -535,6 +738,11 @@ static int cmd_start(int argc, char **argv, const char *rundir)
         p.interval_ms = (uint32_t)o.interval_s * 1000;
     if (o.dry_run)
         p.dry_run = true;
+    if (o.check) {
+        printf("%s: configuration OK\n", o.config ? o.config :
+               "no configuration file, the defaults");
+        return 0;
+    }
 
     paths_init(&pt, rundir);
     if (o.pidfile)
@@ -579,16 +787,22 @@ static int cmd_start(int argc, char **argv, const char *rundir)
             close(lock);
             return 1;
         }
-    } else if (o.logfile && !freopen(o.logfile, "a", stderr)) {
-        fprintf(stdout, PROG ": cannot open %s\n", o.logfile);
+    }
+    o.logf = stderr;
+    if (o.foreground && o.logfile && !(o.logf = fopen(o.logfile, "ae"))) {
+        fprintf(stderr, PROG ": cannot open %s: %s\n", o.logfile,
+                strerror(errno));
         goto out;
     }
 
-    lg = mrx_logger_new(stderr, o.verbose, !o.foreground);
+    lg = mrx_logger_new(o.logf, o.verbose, !o.foreground);
     if (!lg) {
         fprintf(stderr, PROG ": cannot create the logger\n");
         goto out;
     }
+    /* in the foreground, the errors reach the terminal too */
+    if (o.logf != stderr)
+        mrx_logger_errors_to(lg, stderr);
     if (mrx_lock_write_pid(lock)) {
         fprintf(stderr, PROG ": cannot write %s\n", pt.pidfile);
         goto out;
@@ -634,15 +848,17 @@ static int cmd_start(int argc, char **argv, const char *rundir)
     xtl_log(lg, XTL_NOTICE, -1, PROG,
             "started: backend %s, policy %s, interval %us, pid %ld",
             b->ops->name, p.policy, p.interval_ms / 1000, (long)getpid());
-    mrx_daemon_ready(1);
+    mrx_settings_load(e, pt.settings, lg);
 
-    ctl = mrx_ctl_listen(pt.control, lg);
+    ctl = mrx_ctl_listen(pt.control, pt.settings, lg);
     if (!ctl)
         goto out;
     if (run_loop(e, b, &o, &pt, sfd, ctl, stop_ms, lg) == 0)
         rc = EXIT_SUCCESS;
     if (o.restore && !o.dry_run)
         mrx_engine_restore(e, 8000);
+    /* a CPU cap outlives no balancer: every one it set goes back */
+    mrx_engine_release_caps(e);
     if (o.simulate && o.foreground && !o.quiet)
         print_summary(stdout, b, mrx_engine_counters(e));
 
@@ -660,6 +876,8 @@ out:
         close(lock);
     }
     xtl_logger_destroy(lg);
+    if (o.logf && o.logf != stderr)
+        fclose(o.logf);
     return rc;
 }
 
@@ -668,7 +886,7 @@ out:
 static int not_running(void)
 {
     fprintf(stderr, PROG ": not running\n");
-    return 1;
+    return EXIT_DOWN;
 }
 
 /* Whether pid has exited (a zombie waiting for its reaper counts). */
@@ -695,11 +913,13 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     long pid;
     int i;
 
-    paths_init(&pt, rundir);
+    if (wants_help(argc, argv))
+        return cmd_usage(stdout, "stop");
     if (argc > 1) {
-        fprintf(stderr, PROG ": stop takes no arguments\n");
-        return 2;
+        fprintf(stderr, PROG ": stop: unexpected argument '%s'\n", argv[1]);
+        return cmd_usage(stderr, "stop");
     }
+    paths_init(&pt, rundir);
     pid = mrx_lock_holder(pt.pidfile);
     if (!pid)
         return not_running();
@@ -735,6 +955,13 @@ static void print_prometheus(FILE *f, const mrx_status *st, int nsel,
     };
     unsigned i, j;
 
+    fprintf(f, "# HELP membalance_status_time_seconds When the daemon "
+            "wrote its status.\n"
+            "# TYPE membalance_status_time_seconds gauge\n"
+            "membalance_status_time_seconds %" PRIu64 "\n", st->time);
+    fprintf(f, "# HELP membalance_tick_age_seconds Since the daemon's last "
+            "tick.\n# TYPE membalance_tick_age_seconds gauge\n"
+            "membalance_tick_age_seconds %.3f\n", tick_age_ms(st) / 1000.0);
     fprintf(f, "# HELP membalance_host_free_bytes Host memory free.\n"
             "# TYPE membalance_host_free_bytes gauge\n"
             "membalance_host_free_bytes %" PRIu64 "\n",
@@ -789,7 +1016,9 @@ static int cmd_status(int argc, char **argv, const char *rundir)
     char *doc, why[128];
     mrx_status st;
     paths pt;
-    int opt;
+    uint64_t age;
+    unsigned i;
+    int opt, rc = 0;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "lh", lo, NULL)) != -1) {
@@ -802,11 +1031,9 @@ static int cmd_status(int argc, char **argv, const char *rundir)
             prom = true;
             break;
         case 'h':
-            usage(stdout);
-            return 0;
+            return cmd_usage(stdout, "status");
         default:
-            usage(stderr);
-            return 2;
+            return cmd_usage(stderr, "status");
         }
     }
     paths_init(&pt, rundir);
@@ -816,13 +1043,18 @@ static int cmd_status(int argc, char **argv, const char *rundir)
     if (!doc) {
         fprintf(stderr, PROG ": running, but no status yet (%s: %s)\n",
                 pt.status, strerror(errno));
-        return 1;
+        return EXIT_DOWN;
     }
     if (mrx_status_parse(doc, &st, why, sizeof(why))) {
         fprintf(stderr, PROG ": %s: %s\n", pt.status, why);
         free(doc);
-        return 1;
+        return EXIT_ERROR;
     }
+    for (i = (unsigned)optind; i < (unsigned)argc; i++)
+        if (!wanted_by_any(&st, argv[i])) {
+            fprintf(stderr, PROG ": status: no domain '%s'\n", argv[i]);
+            rc = EXIT_ERROR;
+        }
     if (json) {
         fputs(doc, stdout);
     } else if (prom) {
@@ -831,9 +1063,16 @@ static int cmd_status(int argc, char **argv, const char *rundir)
         print_header(stdout, &st);
         print_table(stdout, &st, argc - optind, argv + optind);
     }
+    age = tick_age_ms(&st);
+    if (age > STALE_INTERVALS * st.interval_ms + STALE_SLACK_MS) {
+        fprintf(stderr, PROG ": stale: the last tick was %.1f s ago "
+                "(interval %.0f s); the daemon (pid %ld) is stuck\n",
+                age / 1000.0, st.interval_ms / 1000.0, st.pid);
+        rc = EXIT_DOWN;
+    }
     mrx_status_dispose(&st);
     free(doc);
-    return 0;
+    return rc;
 }
 
 /* Sends one request to the running daemon and prints its answer. */
@@ -850,84 +1089,61 @@ static int request(const char *rundir, const char *req, int timeout_ms)
     if (rc < 0) {
         fprintf(stderr, PROG ": cannot reach the daemon at %s: %s\n",
                 pt.control, strerror(-rc));
-        return 1;
+        return EXIT_DOWN;
     }
     if (rc) {
         fprintf(stderr, PROG ": %s\n", strncmp(ans, "error ", 6) ?
                 ans : ans + 6);
-        return 1;
+        return EXIT_ERROR;
     }
     if (ans[2])
         printf("%s\n", ans + 3);
     return 0;
 }
 
-/* Joins argv into one request line, each word checked for size. */
-static int join(char *buf, size_t len, const char *verb, int argc,
-                char **argv)
+/* Joins argv into one request line and checks it as the daemon will,
+ * so that bad input gets its answer and exit status here.  Returns 0,
+ * or the exit status (said). */
+static int make_request(char *buf, size_t len, const char *verb, int argc,
+                        char **argv)
 {
     size_t used = (size_t)snprintf(buf, len, "%s", verb);
+    char why[200];
     int i;
 
     for (i = 0; i < argc; i++) {
-        if (strpbrk(argv[i], " \n") || used + strlen(argv[i]) + 2 > len)
-            return -1;
+        if (strpbrk(argv[i], " \n") || used + strlen(argv[i]) + 2 > len) {
+            fprintf(stderr, PROG ": %s: bad or too long argument '%.40s'\n",
+                    verb, argv[i]);
+            return EXIT_USAGE;
+        }
         used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+    }
+    if (mrx_ctl_check(buf, why, sizeof(why))) {
+        fprintf(stderr, PROG ": %s\n", why);
+        return cmd_usage(stderr, verb);
     }
     return 0;
 }
 
-static int cmd_set(int argc, char **argv, const char *rundir)
+/* set, unset and policy: one request made of the arguments. */
+static int cmd_request(int argc, char **argv, const char *rundir)
 {
-    char req[512];
-    uint64_t kb;
-    int i;
+    char req[MRX_CTL_LINE_MAX + 1];
+    int rc;
 
-    if (argc < 3) {
-        fprintf(stderr, "Usage: xl membalance set DOMAIN [min=SIZE] "
-                "[max=SIZE] [weight=N] [exclude=yes|no]\n");
-        return 2;
-    }
-    /* check sizes here, so that typos get xl's error and status */
-    for (i = 2; i < argc; i++) {
-        const char *v = strchr(argv[i], '=');
-
-        if (!v) {
-            fprintf(stderr, PROG ": set: '%s' is not key=value\n", argv[i]);
-            return 2;
-        }
-        if ((!strncmp(argv[i], "min=", 4) || !strncmp(argv[i], "max=", 4)) &&
-            (mrx_parse_size_kb(v + 1, 'm', &kb) || !kb)) {
-            fprintf(stderr, PROG ": set: '%s' is not a size (512m, 2g)\n",
-                    v + 1);
-            return 2;
-        }
-    }
-    if (join(req, sizeof(req), "set", argc - 1, argv + 1)) {
-        fprintf(stderr, PROG ": set: arguments too long\n");
-        return 2;
-    }
+    if (wants_help(argc, argv))
+        return cmd_usage(stdout, argv[0]);
+    rc = make_request(req, sizeof(req), argv[0], argc - 1, argv + 1);
+    if (rc)
+        return rc;
     return request(rundir, req, 2000);
 }
 
-static int cmd_policy(int argc, char **argv, const char *rundir)
+/* Whether s is a negative number, which getopt would take for options. */
+static bool negative(const char *s)
 {
-    char req[128];
-
-    if (argc != 2) {
-        fprintf(stderr, "Usage: xl membalance policy NAME\n");
-        return 2;
-    }
-    if (!mrx_policy_find(argv[1])) {
-        char names[256];
-
-        mrx_policy_names(names, sizeof(names));
-        fprintf(stderr, PROG ": unknown policy '%s'; known policies: %s\n",
-                argv[1], names);
-        return 2;
-    }
-    snprintf(req, sizeof(req), "policy %s", argv[1]);
-    return request(rundir, req, 2000);
+    return s[0] == '-' && (s[1] == '.' || (s[1] >= '0' && s[1] <= '9'));
 }
 
 static int cmd_reserve(int argc, char **argv, const char *rundir)
@@ -940,37 +1156,51 @@ static int cmd_reserve(int argc, char **argv, const char *rundir)
     long timeout = 30;
     uint64_t kb;
     char req[128];
-    int opt;
+    int opt, i;
 
+    for (i = 1; i < argc; i++)
+        if (negative(argv[i])) {
+            fprintf(stderr, PROG ": reserve: '%s': sizes and timeouts are "
+                    "positive\n", argv[i]);
+            return cmd_usage(stderr, "reserve");
+        }
     optind = 1;
     while ((opt = getopt_long(argc, argv, "t:h", lo, NULL)) != -1) {
         switch (opt) {
         case 't':
             if (parse_long_arg("--timeout", optarg, 1, 3600, &timeout))
-                return 2;
+                return EXIT_USAGE;
             break;
         case 'h':
-            usage(stdout);
-            return 0;
+            return cmd_usage(stdout, "reserve");
         default:
-            usage(stderr);
-            return 2;
+            return cmd_usage(stderr, "reserve");
         }
     }
-    if (optind != argc - 1 || mrx_parse_size_kb(argv[optind], 'm', &kb) ||
-        !kb) {
-        fprintf(stderr, "Usage: xl membalance reserve SIZE[b|k|m|g|t] "
-                "[--timeout S]\n");
-        return 2;
+    if (optind != argc - 1) {
+        fprintf(stderr, PROG ": reserve: one SIZE wanted\n");
+        return cmd_usage(stderr, "reserve");
+    }
+    if (mrx_parse_size_kb(argv[optind], 'm', &kb) || !kb) {
+        fprintf(stderr, PROG ": reserve: '%s' is not a size (512m, 2g)\n",
+                argv[optind]);
+        return EXIT_USAGE;
     }
     snprintf(req, sizeof(req), "reserve %" PRIu64 "k %ld", kb, timeout);
     return request(rundir, req, (int)timeout * 1000 + 5000);
 }
 
-static int cmd_list_policies(void)
+static int cmd_list_policies(int argc, char **argv, const char *rundir)
 {
     unsigned i;
 
+    if (wants_help(argc, argv))
+        return cmd_usage(stdout, "list-policies");
+    if (argc > 1) {
+        fprintf(stderr, PROG ": list-policies: unexpected argument '%s'\n",
+                argv[1]);
+        return cmd_usage(stderr, "list-policies");
+    }
     for (i = 0; mrx_policies[i]; i++)
         printf("%-14s %s\n", mrx_policies[i]->name, mrx_policies[i]->summary);
     return 0;
@@ -978,8 +1208,22 @@ static int cmd_list_policies(void)
 
 int main_membalance(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv, const char *rundir);
+    } cmds[] = {
+        { "start", cmd_start },
+        { "stop", cmd_stop },
+        { "status", cmd_status },
+        { "set", cmd_request },
+        { "unset", cmd_request },
+        { "policy", cmd_request },
+        { "reserve", cmd_reserve },
+        { "list-policies", cmd_list_policies },
+    };
     const char *rundir = NULL;
     const char *cmd;
+    unsigned i;
 
     /* a leading --rundir DIR applies to every command */
     while (argc > 2 && !strcmp(argv[1], "--rundir")) {
@@ -990,28 +1234,21 @@ int main_membalance(int argc, char **argv)
     }
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return EXIT_USAGE;
     }
     cmd = argv[1];
-    if (!strcmp(cmd, "start"))
-        return cmd_start(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "stop"))
-        return cmd_stop(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "status"))
-        return cmd_status(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "set"))
-        return cmd_set(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "policy"))
-        return cmd_policy(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "reserve"))
-        return cmd_reserve(argc - 1, argv + 1, rundir);
-    if (!strcmp(cmd, "list-policies"))
-        return cmd_list_policies();
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(cmd, cmds[i].name))
+            return cmds[i].run(argc - 1, argv + 1, rundir);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         usage(stdout);
         return 0;
     }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("xl-membalance %s\n", PACKAGE_VERSION);
+        return 0;
+    }
     fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
     usage(stderr);
-    return 2;
+    return EXIT_USAGE;
 }

@@ -1,0 +1,23 @@
+set terminal pngcairo size 1400,1200 font 'sans,10'
+set output '/work/main/docs/policy-contention.png'
+set multiplot layout 4,2
+set xlabel 'time (s)'
+set ylabel 'MiB'
+set key outside right top font ',9'
+set grid
+set datafile missing 'NaN'
+set title 'static'
+plot '/work/main/bench/policy-contention.dat' index 0 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 0 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 0 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 0 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'proportional'
+plot '/work/main/bench/policy-contention.dat' index 1 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 1 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 1 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 1 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'adaptive'
+plot '/work/main/bench/policy-contention.dat' index 2 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 2 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 2 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 2 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'sla'
+plot '/work/main/bench/policy-contention.dat' index 3 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 3 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 3 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 3 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'selfballoon'
+plot '/work/main/bench/policy-contention.dat' index 4 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 4 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 4 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 4 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'cooperative'
+plot '/work/main/bench/policy-contention.dat' index 5 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 5 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 5 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 5 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+set title 'pressure'
+plot '/work/main/bench/policy-contention.dat' index 6 using 1:2 with lines lw 2 lc 1 title 'dacapo held', '/work/main/bench/policy-contention.dat' index 6 using 1:3 with lines dt 2 lc 1 title 'dacapo Committed\_AS', '/work/main/bench/policy-contention.dat' index 6 using 1:4 with lines lw 2 lc 2 title 'dacapo-rev held', '/work/main/bench/policy-contention.dat' index 6 using 1:5 with lines dt 2 lc 2 title 'dacapo-rev Committed\_AS'
+unset multiplot
