@@ -20,6 +20,7 @@ xen-report: all
 	python3 $(abs_top_srcdir)/tests/e2e/xen-report.py \
 		--log $(XEN_REPORT_LOG) \
 		--xl $(abs_top_builddir)/tools/xl/xl-membalance \
+		--policy-report $(abs_top_builddir)/bench/policy_report \
 		--out $(abs_top_srcdir)/docs/xen-report.md \
 		--png $(abs_top_srcdir)/docs/xen-matrix.png
 

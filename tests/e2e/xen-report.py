@@ -7,7 +7,8 @@
 # same schedule in the simulator beside the real figures.
 #
 #   xen-report.py --log CONSOLE --out REPORT.md --png PLOT.png
-#                 --xl XL_MEMBALANCE --scenario CFG --conf CONF
+#                 --xl XL_MEMBALANCE --policy-report POLICY_REPORT
+#                 --scenario CFG --conf CONF
 #
 # Every number in the report comes from the log or from the simulator
 # run made here.
@@ -23,6 +24,7 @@ import tempfile
 
 ROLES = ["idle", "steady", "wait", "nowait"]
 HELD_TOLERANCE_PCT = 15     # the calibration target of the simulator
+LAG_P95_MS = 5000           # the growth_lag verdict's bound (MX_LAG_P95_MS)
 KV = re.compile(r"(\w+)=(\S+)")
 
 
@@ -168,6 +170,43 @@ def simulate(xl, scenario, conf, policy, duration):
         if mm:
             m[mm.group(1)] = float(mm.group(2))
     return m, None
+
+
+def sim_lags(prog, scenario, conf, duration, work):
+    """Steps served and lag p95 per policy of the simulator's run of the
+    scenario (bench/policy_report, which has them); ({policy: (served,
+    p95_s, oom)}, None) or (None, why)."""
+    d = os.path.join(work, "sim")
+    os.makedirs(d, exist_ok=True)
+    with open(scenario) as f:
+        text = re.sub(r"(?m)^duration\s*=.*$", "duration = %d" % duration,
+                      f.read())
+    with open(os.path.join(d, "e2e-matrix.cfg"), "w") as f:
+        f.write(text)
+    with open(conf) as f, open(os.path.join(d, "e2e-matrix.conf"), "w") as g:
+        g.write(f.read())
+    md = os.path.join(work, "sim.md")
+    try:
+        r = subprocess.run([prog, "-o", md, d], capture_output=True,
+                           text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    if r.returncode != 0 or not os.path.exists(md):
+        return None, (r.stderr.strip().splitlines() or ["exit status %d"
+                                                        % r.returncode])[-1]
+    head, res = None, {}
+    with open(md) as f:
+        for l in f:
+            cells = [c.strip() for c in l.strip().strip("|").split("|")]
+            if cells and cells[0] == "policy":
+                head = cells
+            elif head and len(cells) == len(head) and cells[0].isalpha():
+                row = dict(zip(head, cells))
+                res[cells[0]] = (row.get("steps served"),
+                                 row.get("lag p95 (s)"), row.get("OOM"))
+    if not head or "steps served" not in head:
+        return None, "bench/policy_report has no steps served column"
+    return res, None
 
 
 def fmt(v, spec="%.0f", none="-"):
@@ -333,6 +372,10 @@ def report(run, args, out):
         dur = num(run.phase.get(p, {}).get("end_s")) or 180
         sims[p] = simulate(args.xl, args.scenario, args.conf, p,
                            int(round(dur)))
+    ends = sorted(num(run.phase.get(p, {}).get("end_s")) or 180
+                  for p in run.policies)
+    lags, lag_err = sim_lags(args.policy_report, args.scenario, args.conf,
+                             int(round(ends[len(ends) // 2])), args.work)
     failed = [p for p in run.policies if sims[p][0] is None]
     if failed:
         w("**The simulator could not run the scenario on this build** "
@@ -340,10 +383,18 @@ def report(run, args, out):
           "until it can (the risefall workload and `workload_start` are "
           "simulator features of a branch not merged into this one yet).\n\n"
           % (", ".join(failed), sims[failed[0]][1]))
+    if lag_err:
+        w("No simulated growth lag: %s.\n\n" % lag_err)
+    else:
+        w("Growth lag in the simulator: bench/policy_report on the same "
+          "scenario, all policies over %d s (the real phases' median "
+          "length).\n\n" % int(round(ends[len(ends) // 2])))
     w("| policy | held MiB real | held MiB sim | difference | within "
-      "%d %% | OOM real | OOM sim | target changes real | sim | growth "
-      "lag verdict real | sim lag figures |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|\n" % HELD_TOLERANCE_PCT)
+      "%d %% | OOM real | OOM sim | target changes real | sim | steps "
+      "served real | sim | lag p95 s real | sim | growth_lag verdict "
+      "real | sim |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+      % HELD_TOLERANCE_PCT)
     for p in run.policies:
         held, _ = rows[p]
         m, _ = sims[p]
@@ -355,18 +406,32 @@ def report(run, args, out):
                  else int(sum(kills)))
         lagv = [v[1] for v in run.verdicts.get(p, [])
                 if v[0] == p + "_growth_lag"]
-        simlag = ", ".join("%s %g" % (k, v) for k, v in sorted(m.items())
-                           if "lag" in k) if m else ""
-        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n"
+        g = run.growth.get(p, {})
+        steps = num(g.get("n"))
+        uns = num(g.get("unserved"))
+        served = ("%d/%d" % (steps, steps + uns)
+                  if steps is not None and uns is not None else "-")
+        p95 = num(g.get("p95_ms"))
+        sl = (lags or {}).get(p, (None, None, None))
+        sserved, sp95 = sl[0], num(sl[1])
+        sv = "-"
+        if sserved and sp95 is not None:
+            a, _, b = sserved.partition("/")
+            sv = ("PASS" if a == b and sp95 * 1000 <= LAG_P95_MS
+                  else "FAIL")
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+          "| %s | %s |\n"
           % (p, fmt(held), fmt(sh), fmt(diff, "%+.1f %%"),
              "-" if diff is None else
              ("yes" if abs(diff) <= HELD_TOLERANCE_PCT else "**no**"),
              fmt(oreal, "%d", "unknown"),
-             fmt(m.get("OOM events") if m else None, "%d"),
+             fmt(m.get("OOM kills", m.get("OOM events")) if m else None,
+                 "%d"),
              run.realloc.get(p, {}).get("target_changes", "-"),
              fmt(m.get("reallocations") if m else None, "%d"),
-             lagv[0] if lagv else "missing",
-             simlag or ("not reported by the simulator" if m else "-")))
+             served, sserved or "-",
+             fmt(p95 / 1000 if p95 is not None else None, "%.1f"),
+             fmt(sp95, "%.1f"), lagv[0] if lagv else "missing", sv))
     w("\n")
 
 
@@ -379,6 +444,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(src, "docs", "xen-report.md"))
     ap.add_argument("--png", default=os.path.join(src, "docs", "xen-matrix.png"))
     ap.add_argument("--xl", default="tools/xl/xl-membalance")
+    ap.add_argument("--policy-report", default="bench/policy_report")
     ap.add_argument("--scenario",
                     default=os.path.join(src, "tests", "scenarios", "e2e-matrix.cfg"))
     ap.add_argument("--conf",
