@@ -1,9 +1,9 @@
 # tests/e2e/e2e.mk - the end-to-end test on the real Xen 4.17 hypervisor
 # under QEMU (see tests/e2e/README).  Not part of "make check": it needs
-# root, network access to deb.debian.org and about 10 minutes.
+# root, network access to deb.debian.org and 20-40 minutes.
 #
 #   make e2e                                   build everything, then run
-#   make e2e E2E_FLAGS="--cache /var/tmp/mb-e2e --timeout 900"
+#   make e2e E2E_FLAGS="--cache /var/tmp/mb-e2e --timeout 2600"
 #
 # SPDX-License-Identifier: LGPL-2.1-only
 

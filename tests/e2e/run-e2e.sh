@@ -22,7 +22,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILDDIR=""
 CACHE=""
-TIMEOUT=900
+TIMEOUT=2600
 ACCEL=tcg
 LOGDIR=""
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
