@@ -353,7 +353,7 @@ mx_verdict_oom() {
 }
 
 mx_verdict_lag() {
-    local P=$1 trace=$2 steps=$3 ok=$4 role all="" served=0 summ=0 stats
+    local P=$1 trace=$2 steps=$3 ok=$4 role all="" served=0 summ=0 nd=0 stats
     local nfree minfree unserved k s l a n p50 p95 max alloc
     for role in wait nowait; do
         mx_console "$role" |
@@ -364,7 +364,11 @@ mx_verdict_lag() {
         done < "/run/mx-lag-$role"
         served=$((served + $(wc -l < "/run/mx-lag-$role")))
         all="$all /run/mx-lag-$role"
-        mx_console "$role" | grep -q "^MEMHOG $role steps=" && summ=$((summ + 1))
+        if mx_console "$role" | grep -q "^MEMHOG $role steps="; then
+            summ=$((summ + 1))
+            nd=$((nd + $(mx_console "$role" |
+                sed -n "s/^MEMHOG $role steps=.* not_due=\([0-9]*\).*/\1/p" | tail -n 1)))
+        fi
     done
     # shellcheck disable=SC2086
     stats=$(cat $all | awk '{ print $3 }' | mx_pct)
@@ -377,9 +381,9 @@ mx_verdict_lag() {
               awk 'BEGIN { m = "" } /^[0-9]+$/ { if (m == "" || $1 < m) m = $1 } !/^[0-9]+$/ { bad = 1 }
                    END { print (bad || m == "") ? "none" : m }')
     read -r n p50 p95 max <<< "$stats"
-    result mx_growth "policy=$P n=$n p50_ms=$p50 p95_ms=$p95 max_ms=$max unserved=$unserved" \
+    result mx_growth "policy=$P n=$n p50_ms=$p50 p95_ms=$p95 max_ms=$max unserved=$unserved not_due=$nd" \
         "alloc_p50_ms=$alloc min_free_kb=$minfree reserve_kb=$MX_RESERVE_KB free_samples=$nfree summaries=$summ"
-    verdict "${P}_growth_lag" "rising steps of e2e-wait and e2e-nowait: n=$n p50=${p50}ms p95=${p95}ms max=${max}ms unserved=$unserved of $((2 * steps)) (summaries $summ of 2); host free min ${minfree} kB vs reserve $MX_RESERVE_KB kB ($nfree samples)" \
+    verdict "${P}_growth_lag" "rising steps of e2e-wait and e2e-nowait: n=$n p50=${p50}ms p95=${p95}ms max=${max}ms unserved=$unserved of $((2 * steps)) ($nd of them never due; summaries $summ of 2); host free min ${minfree} kB vs reserve $MX_RESERVE_KB kB ($nfree samples)" \
         eval '[ "$ok" = 1 ] && [ "$summ" = 2 ] && [ "$unserved" = 0 ] && [ "$p95" != - ] &&
               [ "$p95" -le "$MX_LAG_P95_MS" ] && [ "$minfree" != none ] &&
               [ "$minfree" -ge "$MX_RESERVE_KB" ]'
