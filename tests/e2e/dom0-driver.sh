@@ -32,6 +32,24 @@ GUEST_MEM=256
 GUEST_MAXMEM=768
 NEW_POLICY=proportional
 SET_MAX_MB=200
+# The policy matrix (dom0-matrix.sh): one phase per policy, fresh guests
+# of GUEST_MEM/GUEST_MAXMEM each time.
+MX_POLICIES="proportional adaptive sla selfballoon cooperative"
+MX_STEADY_MB=100     # e2e-steady's working set
+MX_RISEFALL=20:420:20:2:20   # BASE:PEAK:STEP:PERIOD_S:HOLD_S of the rising guests
+MX_GUARD=24          # e2e-wait's guard (MiB); e2e-nowait has none
+MX_GO_DELAY=5        # seconds from the daemon's start to the rising guests' go
+MX_DEADLINE=120      # seconds after go a step still waiting is given up
+MX_SETTLE=15         # seconds after the hogs are back at base
+MX_IDLE_LIMIT=120    # seconds for e2e-idle to reach its floor
+MX_PHASE_MAX=180     # seconds, at most, of one phase
+MX_BOOT_LIMIT=90     # seconds for the guests and their agents to come up
+# shellcheck disable=SC2034  # read in a verdict condition (eval)
+MX_LAG_P95_MS=5000   # p95 growth lag allowed
+MX_MARGIN_KB=65536   # distress margin: e2e-steady's MemAvailable floor
+MX_DEADBAND_KB=1024  # proportional_shares tolerance (the daemon's deadband)
+MX_SLA_METRIC=500    # what e2e-steady reports in the sla phase (limit 200)
+MX_RATE_MB=128       # balloon rate measured over this change
 # shellcheck disable=SC1091
 [ -r "$E2E/params" ] && . "$E2E/params"
 
@@ -39,6 +57,7 @@ XL_REAL=/usr/lib/xen-4.17/bin/xl
 XL_CALLS=/run/e2e-xl-calls
 FREE_LOG=/run/e2e-free.log
 CONF=/etc/xen/membalance-e2e.conf
+MX_CONF=/etc/xen/membalance-matrix.conf
 GUESTS="e2e-a e2e-b e2e-c"
 
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -134,6 +153,7 @@ cp -a "$E2E"/bin/. /usr/local/sbin/
 cp -a "$E2E"/lib/. /usr/local/lib/
 ldconfig
 cp "$E2E/membalance-e2e.conf" "$CONF"
+cp "$E2E/membalance-matrix.conf" "$MX_CONF"
 have_mb=0
 if [ -x /usr/local/sbin/xl-membalance ]; then
     if ldd /usr/local/sbin/xl-membalance | grep -q 'not found'; then
@@ -538,4 +558,10 @@ done
 verdict no_guest_oom "no OOM kill in any guest${ooms:+; OOM in:$ooms}" [ -z "$ooms" ]
 
 xl list
+
+# ---------------------------------------------------------------- matrix
+# shellcheck source=tests/e2e/dom0-matrix.sh
+. "$E2E/dom0-matrix.sh"
+MX_RESERVE_KB=$(size_kb "$(sed -n 's/^host_reserve *= *"\(.*\)".*/\1/p' "$MX_CONF")")
+mx_run
 finish

@@ -3,15 +3,26 @@
 # guest-init.sh - /init of the membalance end-to-end test guests (PV domU,
 # busybox initramfs built by run-e2e.sh).
 #
-# Kernel command line parameters (set by dom0-driver.sh in the xl config):
-#   e2e.role=idle|hog|moderate   what this guest does
-#   e2e.mb=N                     MiB the memory hog grows to (hog, moderate)
+# Kernel command line parameters (set by dom0-driver.sh and dom0-matrix.sh
+# in the xl config):
+#   e2e.role=ROLE     what this guest does:
+#                     idle      nothing
+#                     hog, moderate  grow to e2e.mb MiB in 16 MiB steps
+#                               after e2e/go, never into the last 24 MiB
+#                               of MemAvailable
+#                     steady    hold e2e.mb MiB from boot
+#                     wait, nowait   after e2e/go, memhog -R e2e.hog
+#                               -D e2e.deadline (the risefall workload)
+#   e2e.mb=N          MiB (hog, moderate, steady)
+#   e2e.hog=SPEC      BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD (wait, nowait)
+#   e2e.deadline=S    seconds after which memhog gives up on a step
+#   e2e.sla=N         write N as the SLA metric every second and give it
+#                     to the agent (--sla-file)
 #
 # Every guest runs the membalance guest agent (memrex-agent -F -i 1) when
-# the initramfs has it.  "hog" and "moderate" guests start the memory hog
-# once dom0 writes e2e/go in their XenStore home.  Every 2 s the guest
-# publishes its OOM-kill count (/proc/vmstat oom_kill) as data/e2e/oom_kill.
-# Console lines start with "GUEST-E2E <role>" or "MEMHOG <role>".
+# the initramfs has it.  Every 2 s the guest publishes its OOM-kill count
+# (/proc/vmstat oom_kill) as data/e2e/oom_kill.  Console lines start with
+# "GUEST-E2E <role>" or "MEMHOG <role>".
 #
 # SPDX-License-Identifier: LGPL-2.1-only
 
@@ -24,19 +35,34 @@ mkdir -p /tmp /run
 
 role=idle
 mb=0
+hog=""
+deadline=0
+sla=""
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
     case "$arg" in
     e2e.role=*) role=${arg#e2e.role=} ;;
     e2e.mb=*) mb=${arg#e2e.mb=} ;;
+    e2e.hog=*) hog=${arg#e2e.hog=} ;;
+    e2e.deadline=*) deadline=${arg#e2e.deadline=} ;;
+    e2e.sla=*) sla=${arg#e2e.sla=} ;;
     esac
 done
+SLA_FILE=/run/sla-metric
 say() { echo "GUEST-E2E $role $*"; }
 
 say "up kernel=$(uname -r) $(grep MemTotal /proc/meminfo | tr -s ' ')"
 
+if [ -n "$sla" ]; then
+    echo "$sla" > "$SLA_FILE"
+    (while true; do
+        echo "$sla" > "$SLA_FILE.new" && mv "$SLA_FILE.new" "$SLA_FILE"
+        sleep 1
+    done) &
+    say "sla metric $sla in $SLA_FILE"
+fi
 if [ -x /usr/sbin/memrex-agent ]; then
-    /usr/sbin/memrex-agent -F -i 1 &
+    /usr/sbin/memrex-agent -F -i 1 ${sla:+--sla-file "$SLA_FILE"} &
     say "agent started pid=$!"
 else
     say "agent missing from the initramfs"
@@ -44,20 +70,38 @@ fi
 
 oom_count() { awk '$1 == "oom_kill" { print $2 }' /proc/vmstat; }
 
-start_hog() {
-    # Wait for dom0's go signal, then grow to $mb MiB in 16 MiB steps,
-    # never eating into the last 24 MiB of MemAvailable (the guard).
+wait_go() {
     until [ "$(xenstore-read e2e/go 2>/dev/null)" = 1 ]; do
         sleep 1
     done
+}
+
+start_hog() {
+    # Wait for dom0's go signal, then grow to $mb MiB in 16 MiB steps,
+    # never eating into the last 24 MiB of MemAvailable (the guard).
+    wait_go
     say "go: memhog -m $mb"
     /usr/bin/memhog -m "$mb" -s 16 -d 300 -g 24 -t "$role"
+    say "memhog exited rc=$?"
+}
+
+start_risefall() {
+    wait_go
+    say "go: memhog -R $hog -D $deadline"
+    /usr/bin/memhog -R "$hog" -D "$deadline" -t "$role"
     say "memhog exited rc=$?"
 }
 
 case "$role" in
 hog|moderate)
     start_hog &
+    ;;
+steady)
+    (/usr/bin/memhog -m "$mb" -s 20 -d 100 -t "$role"
+     say "memhog exited rc=$?") &
+    ;;
+wait|nowait)
+    start_risefall &
     ;;
 esac
 

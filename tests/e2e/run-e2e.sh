@@ -22,12 +22,12 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILDDIR=""
 CACHE=""
-TIMEOUT=900
+TIMEOUT=2600
 ACCEL=tcg
 LOGDIR=""
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${E2E_SECMIRROR:-http://deb.debian.org/debian-security}
-QEMU_MEM=${E2E_QEMU_MEM:-3072}
+QEMU_MEM=${E2E_QEMU_MEM:-4096}
 # Bump when the dom0 base image recipe changes: cached images are rebuilt.
 BASE_RECIPE="bookworm-minbase-v1 xen-utils-4.17 xenstore-utils linux-image-amd64 initramfs-tools kmod procps busybox-static jq +bookworm-security"
 INIT_RECIPE="e2e-init-v2"
@@ -302,7 +302,10 @@ install -m 755 "$HERE/guest-init.sh" "$G/init"
 (cd "$G" && find . | cpio -o -H newc --quiet | gzip -1) > "$PAY/guest-initrd.cpio.gz"
 
 install -m 755 "$HERE/dom0-driver.sh" "$PAY/dom0-driver.sh"
+cp "$HERE/dom0-matrix.sh" "$PAY/dom0-matrix.sh"
 cp "$HERE/membalance-e2e.conf" "$PAY/membalance-e2e.conf"
+# one file for the matrix on Xen and its simulator twin
+cp "$HERE/../scenarios/e2e-matrix.conf" "$PAY/membalance-matrix.conf"
 if [ -n "${E2E_PARAMS:-}" ]; then
     echo "$E2E_PARAMS" | tr ' ' '\n' > "$PAY/params"
 fi

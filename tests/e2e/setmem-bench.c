@@ -24,6 +24,25 @@
  *       Prints "free_kb N" (host free memory from xc_physinfo) every MS
  *       milliseconds, COUNT times (0: forever).
  *
+ *   setmem-bench settle [-w SECS] DOMID KB
+ *       Sets the target to KB by the daemon's path, waits (at most SECS,
+ *       default 60) until the allocation is within 1 MiB of it, then for
+ *       two more reports of the guest agent, and prints
+ *       "settle domid=D from_kb=A to_kb=B current_kb=C ms=T reached=0|1
+ *        mib_s=R static_max_kb=M total_kb=G offset_kb=O"
+ *       (ms: from the change to the allocation within 1 MiB; mib_s the
+ *       balloon rate; static_max_kb memory/static-max, i.e. xl's maxmem;
+ *       total_kb the agent's MemTotal; offset_kb = current - total_kb,
+ *       "-" without a report).
+ *
+ *   setmem-bench watch [-i MS] [-e EVERY] [-T UPTIME0] -p PHASE -o FILE
+ *                      NAME=DOMID...
+ *       Every MS milliseconds (default 500) appends to FILE one line
+ *       "E2E-TRACE phase=PHASE t=S free_kb=F NAME=CUR,TARGET,AVAIL ..."
+ *       (t: dom0 uptime - UPTIME0; CUR the allocation, TARGET
+ *       memory/target, AVAIL the agent's MemAvailable, all KiB, "-" when
+ *       unknown) and prints every EVERY-th (default 2) line on stdout.
+ *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
@@ -235,11 +254,165 @@ static int do_free(bench *b, int interval_ms, int count)
     return 0;
 }
 
+/* Seconds since dom0 booted, as /proc/uptime counts them. */
+static double uptime_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A decimal XenStore value of the domain, or -1. */
+static long long xs_num(struct xs_handle *xs, uint32_t domid, const char *key)
+{
+    char path[96], *v, *end;
+    unsigned int len;
+    long long n = -1;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, key);
+    v = xs_read(xs, XBT_NULL, path, &len);
+    if (v && len) {
+        n = strtoll(v, &end, 10);
+        if (*end)
+            n = -1;
+    }
+    free(v);
+    return n;
+}
+
+/* The allocation of a domain in KiB, or -1 if it is not there. */
+static long long current_kb(bench *b, uint32_t domid)
+{
+    xc_dominfo_t di;
+
+    if (xc_domain_getinfo(b->xch, domid, 1, &di) != 1 || di.domid != domid)
+        return -1;
+    return (long long)di.nr_pages * (XC_PAGE_SIZE / 1024);
+}
+
+#define SETTLE_SLACK_KB 1024    /* "reached": within 1 MiB of the target */
+#define SETTLE_POLL_US 20000
+
+static int do_settle(bench *b, int wait_s, uint64_t kb)
+{
+    long long from = current_kb(b, b->domid), cur = from;
+    long long t0, t = 0, seq0, seq, total, deadline;
+    int reached = 0;
+    char rate[32] = "-", offset[32] = "-";
+
+    if (from < 0) {
+        fprintf(stderr, "setmem-bench: no domain %u\n", b->domid);
+        return 1;
+    }
+    t0 = now_us();
+    deadline = t0 + wait_s * 1000000LL;
+    if (b->mb->ops->set_target(b->mb, b->domid, kb)) {
+        fprintf(stderr, "setmem-bench: setting the target of %u to %" PRIu64
+                " KiB failed\n", b->domid, kb);
+        return 1;
+    }
+    while (now_us() < deadline) {
+        cur = current_kb(b, b->domid);
+        if (cur >= 0 && llabs(cur - (long long)kb) <= SETTLE_SLACK_KB) {
+            reached = 1;
+            break;
+        }
+        usleep(SETTLE_POLL_US);
+    }
+    t = (now_us() - t0) / 1000;
+    if (reached && t > 0)
+        snprintf(rate, sizeof(rate), "%.1f",
+                 (double)llabs(cur - from) / 1024 / (t / 1000.0));
+    /* two fresh agent reports: MemTotal after the balloon settled */
+    seq0 = xs_num(b->xs, b->domid, "data/membalance/seq");
+    seq = seq0;
+    while (seq0 >= 0 && seq < seq0 + 2 && now_us() < deadline + 10000000LL) {
+        usleep(100000);
+        seq = xs_num(b->xs, b->domid, "data/membalance/seq");
+    }
+    total = seq0 >= 0 && seq >= seq0 + 2 ?
+            xs_num(b->xs, b->domid, "data/membalance/total_kb") : -1;
+    cur = current_kb(b, b->domid);
+    if (total > 0 && cur > 0)
+        snprintf(offset, sizeof(offset), "%lld", cur - total);
+    printf("settle domid=%u from_kb=%lld to_kb=%" PRIu64 " current_kb=%lld "
+           "ms=%lld reached=%d mib_s=%s static_max_kb=%lld total_kb=%lld "
+           "offset_kb=%s\n", b->domid, from, kb, cur, t, reached, rate,
+           xs_num(b->xs, b->domid, "memory/static-max"), total, offset);
+    return reached ? 0 : 1;
+}
+
+static void put_num(FILE *f, long long v, const char *sep)
+{
+    if (v < 0)
+        fprintf(f, "-%s", sep);
+    else
+        fprintf(f, "%lld%s", v, sep);
+}
+
+static int do_watch(bench *b, int interval_ms, int every, double up0,
+                    const char *phase, const char *file, int n, char **doms)
+{
+    FILE *out = fopen(file, "a");
+    uint32_t *id = calloc((size_t)n, sizeof(*id));
+    xc_physinfo_t pi;
+    char *line = NULL;
+    size_t len = 0;
+    int i, k;
+
+    if (!out || !id) {
+        fprintf(stderr, "setmem-bench: cannot open %s\n", file);
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        char *eq = strchr(doms[i], '=');
+
+        if (!eq) {
+            fprintf(stderr, "setmem-bench: '%s' is not NAME=DOMID\n",
+                    doms[i]);
+            return 2;
+        }
+        *eq = '\0';
+        id[i] = (uint32_t)strtoul(eq + 1, NULL, 10);
+    }
+    for (k = 0;; k++) {
+        FILE *m = open_memstream(&line, &len);
+
+        if (!m)
+            return 1;
+        memset(&pi, 0, sizeof(pi));
+        fprintf(m, "E2E-TRACE phase=%s t=%.1f free_kb=", phase,
+                uptime_s() - up0);
+        put_num(m, xc_physinfo(b->xch, &pi) ? -1LL :
+                (long long)(pi.free_pages * (XC_PAGE_SIZE / 1024)), "");
+        for (i = 0; i < n; i++) {
+            fprintf(m, " %s=", doms[i]);
+            put_num(m, current_kb(b, id[i]), ",");
+            put_num(m, xs_num(b->xs, id[i], "memory/target"), ",");
+            put_num(m, xs_num(b->xs, id[i], "data/membalance/available_kb"),
+                    "");
+        }
+        fclose(m);
+        fprintf(out, "%s\n", line);
+        fflush(out);
+        if (k % every == 0)
+            printf("%s\n", line);
+        free(line);
+        line = NULL;
+        usleep(interval_ms * 1000);
+    }
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: setmem-bench bench [-n N] DOMID KB_A KB_B\n"
             "       setmem-bench info DOMID\n"
-            "       setmem-bench free [-i MS] [-c COUNT]\n");
+            "       setmem-bench free [-i MS] [-c COUNT]\n"
+            "       setmem-bench settle [-w SECS] DOMID KB\n"
+            "       setmem-bench watch [-i MS] [-e EVERY] [-T UPTIME0] "
+            "-p PHASE -o FILE NAME=DOMID...\n");
     exit(2);
 }
 
@@ -247,24 +420,32 @@ int main(int argc, char **argv)
 {
     xentoollog_logger_stdiostream *lg;
     bench b = { 0 };
-    int n = 50, interval = 1000, count = 0, opt, rc;
-    const char *cmd;
+    int n = 50, interval = 1000, count = 0, wait_s = 60, every = 2, opt, rc;
+    double up0 = 0;
+    const char *cmd, *phase = NULL, *file = NULL;
 
     if (argc < 2)
         usage();
     cmd = argv[1];
     optind = 2;
-    while ((opt = getopt(argc, argv, "n:i:c:")) != -1) {
+    if (!strcmp(cmd, "watch"))
+        interval = 500;
+    while ((opt = getopt(argc, argv, "n:i:c:w:e:T:p:o:")) != -1) {
         switch (opt) {
         case 'n': n = atoi(optarg); break;
         case 'i': interval = atoi(optarg); break;
         case 'c': count = atoi(optarg); break;
+        case 'w': wait_s = atoi(optarg); break;
+        case 'e': every = atoi(optarg); break;
+        case 'T': up0 = strtod(optarg, NULL); break;
+        case 'p': phase = optarg; break;
+        case 'o': file = optarg; break;
         default: usage();
         }
     }
     argc -= optind;
     argv += optind;
-    if (n < 1)
+    if (n < 1 || every < 1 || wait_s < 1 || interval < 1)
         usage();
     setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -281,6 +462,18 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "info") && argc == 1) {
         b.domid = (uint32_t)strtoul(argv[0], NULL, 10);
         rc = do_info(&b);
+    } else if (!strcmp(cmd, "watch") && argc >= 1 && phase && file) {
+        rc = do_watch(&b, interval, every, up0, phase, file, argc, argv);
+    } else if (!strcmp(cmd, "settle") && argc == 2) {
+        b.domid = (uint32_t)strtoul(argv[0], NULL, 10);
+        b.mb = mrx_xen_new((xentoollog_logger *)lg);
+        if (!b.mb) {
+            fprintf(stderr, "setmem-bench: mrx_xen_new failed\n");
+            return 1;
+        }
+        rc = do_settle(&b, wait_s, strtoull(argv[1], NULL, 10));
+        /* tells libxl of the change (libxl_sync) */
+        mrx_backend_destroy(b.mb);
     } else if (!strcmp(cmd, "bench") && argc == 3) {
         b.domid = (uint32_t)strtoul(argv[0], NULL, 10);
         if (libxl_ctx_alloc(&b.ctx, LIBXL_VERSION, 0,
