@@ -34,7 +34,7 @@ NEW_POLICY=proportional
 SET_MAX_MB=200
 # The policy matrix (dom0-matrix.sh): one phase per policy, fresh guests
 # of GUEST_MEM/GUEST_MAXMEM each time.
-MX_POLICIES="proportional adaptive sla selfballoon cooperative"
+MX_POLICIES="proportional adaptive sla selfballoon cooperative pressure"
 MX_STEADY_MB=100     # e2e-steady's working set
 MX_RISEFALL=20:420:20:2:20   # BASE:PEAK:STEP:PERIOD_S:HOLD_S of the rising guests
 MX_GUARD=24          # e2e-wait's guard (MiB); e2e-nowait has none

@@ -238,7 +238,7 @@ mx_phase() {
     else
         conf_ok=0
     fi
-    case "$P" in adaptive|selfballoon|cooperative) need_idle=1 ;; esac
+    case "$P" in adaptive|selfballoon|cooperative|pressure) need_idle=1 ;; esac
 
     while :; do
         el=$(secs_since "$t0")
