@@ -523,6 +523,12 @@ int mrx_ctl_request(const char *path, const char *req, char *reply,
 /* ------------------------------------------------------------------ */
 /* Status documents, read back by `status` in another process.         */
 
+/* The status document's schema, its top-level "version" key
+ * (docs/status-json.md).  Keys may be added within a version; it
+ * changes when a key is removed or changes its meaning or unit, and
+ * mrx_status_parse refuses any other. */
+#define MRX_STATUS_VERSION 1
+
 typedef struct mrx_status_dom {
     uint32_t domid;
     char name[MRX_NAME_LEN];

@@ -109,7 +109,7 @@ char *mrx_engine_status_json(const mrx_engine *e)
         return NULL;
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    kv_u(g, "version", 1);
+    kv_u(g, "version", MRX_STATUS_VERSION);
     kv_u(g, "pid", (uint64_t)getpid());
     kv_s(g, "policy", p->policy);
     kv_s(g, "backend", mrx_engine_backend_name(e));

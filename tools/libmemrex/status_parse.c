@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,8 +58,9 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
         snprintf(why, len, "not JSON: %s", err);
         return EINVAL;
     }
-    if (get_u(root, "version") != 1) {
-        snprintf(why, len, "unknown status version");
+    if (get_u(root, "version") != MRX_STATUS_VERSION) {
+        snprintf(why, len, "status version %" PRIu64 " (this reader knows "
+                 "%d)", get_u(root, "version"), MRX_STATUS_VERSION);
         goto out;
     }
     doms = get(root, "domains", yajl_t_array);
