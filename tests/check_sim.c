@@ -519,6 +519,49 @@ START_TEST(test_stuck_target_same_way)
 }
 END_TEST
 
+/* A balloon that stalls while its guest is busy (proportional wants
+ * d1's whole 2 GiB) is stuck after stuck_after (5 s), its target held
+ * at what it has, 1 GiB; once it moves
+ * toward the target it had (late, as a guest's balloon driver does
+ * when its one vCPU frees up), it is released on the next tick and
+ * given its target again, long before stuck_hold (30 s).  One that
+ * does not move stays stuck. */
+START_TEST(test_stuck_released_when_balloon_moves)
+{
+    hand_backend h;
+    mrx_params p;
+    mrx_engine *e;
+    unsigned k, late;
+
+    for (late = 0; late < 2; late++) {
+        hand_init(&h);
+        mrx_params_default(&p);
+        snprintf(p.policy, sizeof(p.policy), "proportional");
+        p.interval_ms = 1000;
+        e = mrx_engine_new(&h.base, &p, inv_quiet_logger());
+        ck_assert_ptr_nonnull(e);
+        for (k = 0; k < 8; k++) {
+            ck_assert_int_eq(mrx_engine_tick(e), 0);
+            ck_assert_int_eq(hb_wait(&h.base, p.interval_ms, -1), 0);
+        }
+        ck_assert_uint_eq(mrx_engine_counters(e)->stuck_events, 1);
+        ck_assert(mrx_engine_snapshot(e)->dom[0].stuck);
+        ck_assert_uint_eq(h.dom.target_kb, 1024 * 1024);
+        if (late)
+            h.dom.current_kb = 1060 * 1024;
+        for (k = 0; k < 2; k++) {
+            ck_assert_int_eq(mrx_engine_tick(e), 0);
+            ck_assert_int_eq(hb_wait(&h.base, p.interval_ms, -1), 0);
+        }
+        ck_assert_msg(mrx_engine_snapshot(e)->dom[0].stuck == !late,
+                      "late=%u", late);
+        ck_assert_uint_eq(h.dom.target_kb,
+                          late ? 2048 * 1024 : 1024 * 1024);
+        mrx_engine_free(e);
+    }
+}
+END_TEST
+
 /* A slow balloon (8 MiB/s, 1 GiB to give back under a max= setting)
  * moves toward its target on every tick for 128 s: that is progress,
  * never stuck, and it gets there.  (static: only the plan's clamp to
@@ -1265,6 +1308,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_slow_balloon_not_stuck);
     tcase_add_test(tc, test_distress_signals);
     tcase_add_test(tc, test_stuck_target_same_way);
+    tcase_add_test(tc, test_stuck_released_when_balloon_moves);
     tcase_add_test(tc, test_reservation_kept_free);
     tcase_add_loop_test(tc, test_stuck_balloons, 0, npol);
     tcase_add_loop_test(tc, test_stuck_growing_holds, 0, npol);

@@ -391,11 +391,24 @@ static void watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
     r->watch_target_kb = target;
 }
 
+/* A stuck balloon moved toward the target it had when it was marked
+ * (or reached it): it is slow, not refusing. */
+static bool stuck_moved(const mrx_rec *r, const mrx_dom *d, uint64_t tol)
+{
+    int dir = direction(r->stuck_to_kb, r->stuck_from_kb, tol);
+
+    if (direction(r->stuck_to_kb, d->current_kb, tol) == 0)
+        return true;
+    return (dir > 0 && d->current_kb > r->stuck_from_kb + tol) ||
+           (dir < 0 && d->current_kb + tol < r->stuck_from_kb);
+}
+
 /* Squeezed's stuckness monitor: a domain away from its target that
  * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
- * whatever happens meanwhile (the plan holds its target at what it has,
- * which closes the gap: that is no sign it moves again).  Any move
- * toward the target, however slow, is progress. */
+ * or until its balloon moves toward the target it had again (a guest
+ * whose one vCPU is busy lets its balloon driver wait for seconds:
+ * that is no refusal).  Any move toward the target, however slow, is
+ * progress. */
 static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 {
     uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
@@ -403,7 +416,7 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
                    d->current_kb - d->target_kb : d->target_kb - d->current_kb;
     int dir;
 
-    if (r->stuck && now < r->stuck_until_ms) {
+    if (r->stuck && now < r->stuck_until_ms && !stuck_moved(r, d, tol)) {
         d->stuck = true;
         return;
     }
@@ -411,6 +424,9 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
         r->stuck = false;
         r->progress_ms = now;
         r->watch_current_kb = d->current_kb;
+        if (now < r->stuck_until_ms)
+            LOG(e, INFO, "domain %u (%s) follows its target again: "
+                "current %" PRIu64 " KiB", d->domid, d->name, d->current_kb);
     }
     if (gap <= tol) {
         r->watch_current_kb = d->current_kb;
@@ -429,6 +445,8 @@ static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
     if (gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
         r->stuck = true;
         r->stuck_until_ms = now + e->p.stuck_hold_ms;
+        r->stuck_from_kb = d->current_kb;
+        r->stuck_to_kb = d->target_kb;
         e->cnt.stuck_events++;
         LOG(e, WARN, "domain %u (%s) is not following its target: "
             "current %" PRIu64 " KiB, target %" PRIu64 " KiB",

@@ -179,6 +179,7 @@ typedef struct mrx_rec {
     uint64_t progress_ms;
     bool stuck;
     uint64_t stuck_until_ms;
+    uint64_t stuck_from_kb, stuck_to_kb; /* current, target when marked */
     uint64_t last_change_ms;
     char last[MRX_REASON_LEN];   /* reason of the last change made */
     char pol[MRX_POLICY_LEN];    /* policy that owns pst */
