@@ -10,12 +10,14 @@
 #   E2E-RESULT pv_offset maxmem_kb=M alloc_kb=A total_kb=T offset_kb=O
 #   E2E-RESULT balloon_rate dir=up|down maxmem_kb=M from_kb=A to_kb=B ms=T mib_s=R
 #
-# The matrix (mx_phase P for each P of MX_POLICIES): fresh swapless PV
-# guests, memory GUEST_MEM and maxmem GUEST_MAXMEM,
+# The matrix (mx_phase P for each P of MX_POLICIES): swapless PV guests,
+# memory GUEST_MEM and maxmem GUEST_MAXMEM, booted for the first phase
+# and reused by the next ones while sound (mx_guests),
 #   e2e-idle    nothing
 #   e2e-steady  holds MX_STEADY_MB from boot (in the sla phase it also
 #               reports an SLA metric of MX_SLA_METRIC through its agent)
-#   e2e-wait    memhog -R MX_RISEFALL with GUARD MX_GUARD (waits)
+#   e2e-wait    memhog -R MX_RISEFALL with GUARD MX_GUARD (waits),
+#               once per phase
 #   e2e-nowait  the same with GUARD 0 (allocates regardless)
 # then xl-membalance with MX_CONF and --policy P; the risefall hogs go
 # MX_GO_DELAY s after the daemon's start.  Lines (t: seconds since the
@@ -28,6 +30,7 @@
 #                        alloc_p50_ms= min_free_kb=F reserve_kb=R ...
 #   E2E-RESULT mx_oom policy=P guest=ROLE vmstat_oom_kill=N console_matches=K
 #   E2E-RESULT mx_realloc policy=P target_changes=N
+#   E2E-RESULT mx_counters policy=P {the status counters}
 #   E2E-RESULT mx_final policy=P ROLE=TARGET_KB,FLOOR_KB,MAX_KB ...
 # and the verdicts P_no_oom, P_growth_lag, P_steady_kept, P_idle_shrinks
 # (adaptive, selfballoon, cooperative), proportional_shares, sla_cpu_cap.
@@ -43,6 +46,8 @@ MX_ROLES="idle steady wait nowait"
 MX_LOGDIR=/var/log/xen/matrix
 CONSOLE_DIR=/var/log/xen/console
 declare -A MXD                  # role -> domid of the current phase
+declare -A MXOFF                # role -> console log size when it began
+declare -A MXOOM                # role -> oom_kill count when it began
 
 mx_name() { echo "e2e-$1"; }
 
@@ -176,11 +181,86 @@ mx_pct() {
         }'
 }
 
-# The guest console of a role, without carriage returns.
+# The guest console of a role since its phase began, without carriage
+# returns.
 mx_console() {
     local f
     f=$CONSOLE_DIR/guest-$(mx_name "$1").log
-    [ -r "$f" ] && tr -d '\r' < "$f"
+    [ -r "$f" ] && tail -c +$((${MXOFF[$1]:-0} + 1)) "$f" | tr -d '\r'
+}
+
+# Whether the guest of a role can serve another phase: alive under its
+# domid, its agent reporting, no OOM kill ever, and (steady) its hog
+# still running.
+mx_reusable() {
+    local role=$1 d=${MXD[$1]:-} f
+    [ -n "$d" ] && [ "$(xl domid "$(mx_name "$role")" 2>/dev/null)" = "$d" ] || return 1
+    [ "$(xenstore-read "/local/domain/$d/data/e2e/oom_kill" 2>/dev/null)" = 0 ] || return 1
+    xenstore-read "/local/domain/$d/data/membalance/available_kb" >/dev/null 2>&1 || return 1
+    f=$CONSOLE_DIR/guest-$(mx_name "$role").log
+    [ "$role" != steady ] || ! tr -d '\r' < "$f" | grep -q "^GUEST-E2E steady memhog exited"
+}
+
+# The guests of phase P: the last phase's ones when mx_reusable (their
+# risefall hog stopped, the CPU cap and SLA metric cleared, every
+# allocation set back to GUEST_MEM by the daemon's own path), fresh
+# ones for the rest (the old one destroyed).  Sets MXD, MXOFF, MXOOM,
+# ids and MX_UP (how many came up).
+mx_guests() {
+    local P=$1 role name d a fresh="" sched kb=$((GUEST_MEM * 1024)) pids=""
+    ids=""
+    sched=$(xl info | awk -F': *' '/^xen_scheduler/ { print $2 }')
+    for role in $MX_ROLES; do
+        name=$(mx_name "$role")
+        d=${MXD[$role]:-}
+        if mx_reusable "$role"; then
+            xenstore-rm "/local/domain/$d/e2e/sla" 2>/dev/null
+            xl "sched-$sched" -d "$name" -c 0 > /dev/null 2>&1
+            echo "matrix $P: reusing $name (domid $d)"
+        else
+            [ -n "$d" ] && xl destroy "$name" 2>/dev/null
+            mv "$CONSOLE_DIR/guest-$name.log" "$CONSOLE_DIR/old-$name-$P.log" 2>/dev/null
+            case "$role" in
+            steady) a="e2e.mb=$MX_STEADY_MB" ;;
+            wait|nowait) a="e2e.hog=$(mx_spec "$role") e2e.deadline=$MX_DEADLINE" ;;
+            *) a="" ;;
+            esac
+            mx_cfg "$name" "$GUEST_MAXMEM" "e2e.role=$role $a"
+            d=$(mx_create "$name")
+            MXD[$role]=$d
+            [ -n "$d" ] && fresh="$fresh $d"
+            echo "matrix $P: fresh $name (domid ${d:-none})"
+        fi
+        [ -n "$d" ] && ids="$ids $d"
+    done
+    for role in $MX_ROLES; do
+        d=${MXD[$role]:-}
+        case " $fresh " in
+        *" $d "*) ;;
+        *) if [ -n "$d" ]; then
+               mx_settle "$d" "$kb" > "/run/mx-reset-$role" &
+               pids="$pids $!"
+           fi ;;
+        esac
+    done
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || wait $pids
+    cat /run/mx-reset-* 2>/dev/null
+    rm -f /run/mx-reset-*
+    # shellcheck disable=SC2086
+    [ -z "$fresh" ] || mx_wait_up $fresh > /dev/null
+    # shellcheck disable=SC2086
+    MX_UP=$(mx_wait_up $ids)
+    for role in $MX_ROLES; do
+        MXOFF[$role]=$(stat -c %s "$CONSOLE_DIR/guest-$(mx_name "$role").log" 2>/dev/null || echo 0)
+        d=${MXD[$role]:-}
+        MXOOM[$role]=$(xenstore-read "/local/domain/${d:-none}/data/e2e/oom_kill" 2>/dev/null)
+    done
+    if [ "$P" = sla ] && [ -n "${MXD[steady]:-}" ]; then
+        d=${MXD[steady]}
+        xenstore-write "/local/domain/$d/e2e/sla" "$MX_SLA_METRIC"
+        xenstore-chmod -r "/local/domain/$d/e2e" n0 "r$d"
+    fi
 }
 
 # One policy: guests, daemon, workloads, verdicts.
@@ -188,27 +268,11 @@ mx_phase() {
     local P=$1 role name d ids="" n t0 el go_t="" idle_t="" done_t=""
     local need_idle=0 log conf_ok=1 dpid="" rc wpid trace steps
     local detail a lines j it ifl s0 up_s
-    step "matrix $P: fresh guests"
+    step "matrix $P: guests"
     s0=$(up)
-    mx_destroy_all
-    mkdir -p "$MX_LOGDIR" "$CONSOLE_DIR/$P"
-    for role in $MX_ROLES; do
-        name=$(mx_name "$role")
-        mv "$CONSOLE_DIR/guest-$name.log" "$CONSOLE_DIR/$MX_PREV/" 2>/dev/null
-        case "$role" in
-        steady) a="e2e.mb=$MX_STEADY_MB"
-                [ "$P" = sla ] && a="$a e2e.sla=$MX_SLA_METRIC" ;;
-        wait|nowait) a="e2e.hog=$(mx_spec "$role") e2e.deadline=$MX_DEADLINE" ;;
-        *) a="" ;;
-        esac
-        mx_cfg "$name" "$GUEST_MAXMEM" "e2e.role=$role $a"
-        d=$(mx_create "$name")
-        MXD[$role]=$d
-        [ -n "$d" ] && ids="$ids $d"
-    done
-    MX_PREV=$P
-    # shellcheck disable=SC2086
-    n=$(mx_wait_up $ids)
+    mkdir -p "$MX_LOGDIR"
+    mx_guests "$P"
+    n=$MX_UP
     up_s=$(secs_since "$s0")
     xl list
     if [ "$n" != 4 ] || [ "$(echo "$ids" | wc -w)" != 4 ]; then
@@ -246,7 +310,7 @@ mx_phase() {
             for role in wait nowait; do
                 d=${MXD[$role]:-}
                 [ -n "$d" ] || continue
-                xenstore-write "/local/domain/$d/e2e/go" 1
+                xenstore-write "/local/domain/$d/e2e/go" "run:$P"
                 xenstore-chmod -r "/local/domain/$d/e2e" n0 "r$d"
             done
             go_t=$el
@@ -298,6 +362,7 @@ mx_phase() {
             "/run/mx-$P.json" 2>/dev/null)"
     done
     result mx_final "policy=$P$detail"
+    result mx_counters "policy=$P $(jq -c '.counters' "/run/mx-$P.json" 2>/dev/null)"
     [ "$P" = proportional ] && mx_shares "/run/mx-$P.json" "$conf_ok"
     [ "$P" = sla ] && mx_sla_cap "$log" "/run/mx-$P.json" "$conf_ok"
     n=$(grep -cE '\): [0-9.]+[KMG]? -> [0-9.]+[KMG]?, policy ' "$log" 2>/dev/null)
@@ -314,6 +379,10 @@ mx_phase() {
     fi
     kill "$wpid" 2>/dev/null
     wait "$wpid" 2>/dev/null
+    for role in wait nowait; do
+        d=${MXD[$role]:-}
+        [ -n "$d" ] && xenstore-write "/local/domain/$d/e2e/go" stop
+    done
     result mx_phase "policy=$P go_s=${go_t:-never} end_s=$el hogs_done_s=${done_t:-never}" \
         "static_kb=$((4 * GUEST_MEM * 1024)) guests=$(echo "$MX_ROLES" | tr ' ' ,)"
 
@@ -331,6 +400,8 @@ mx_phase() {
         echo "== guest $(mx_name "$role") ($P), last lines"
         mx_console "$role" | grep -v '^MEMHOG .* step held' | tail -n 12 | sed 's/^/  | /'
     done
+    echo "== daemon log ($P): warnings and errors (at most 40)"
+    grep -E ': (warning|error|critical): ' "$log" 2>/dev/null | head -n 40 | sed 's/^/  | /'
     echo "== daemon log ($P): $(wc -l 2>/dev/null < "$log") lines, first 60 and last 30"
     head -n 60 "$log" 2>/dev/null | sed 's/^/  | /'
     echo "  | ..."
@@ -342,6 +413,10 @@ mx_verdict_oom() {
     for role in $MX_ROLES; do
         d=${MXD[$role]:-}
         n=$(xenstore-read "/local/domain/${d:-none}/data/e2e/oom_kill" 2>/dev/null)
+        case "$n:${MXOOM[$role]:-}" in
+        *[!0-9:]*|:*|*:) n="" ;;          # no count, then or now
+        *) n=$((n - MXOOM[$role])) ;;
+        esac
         k=$(mx_console "$role" | grep -ciE 'invoked oom-killer|out of memory|oom-kill')
         result mx_oom "policy=$P guest=$role vmstat_oom_kill=${n:-none} console_matches=${k:-0}"
         if [ "${n:-none}" != 0 ] || [ "${k:-0}" != 0 ]; then
@@ -449,14 +524,9 @@ mx_sla_cap() {
 
 mx_run() {
     local P
-    MX_PREV=pre
-    mkdir -p "$CONSOLE_DIR/pre"
     mx_calibrate
     for P in $MX_POLICIES; do
         mx_phase "$P"
     done
     mx_destroy_all
-    for role in $MX_ROLES; do
-        mv "$CONSOLE_DIR/guest-$(mx_name "$role").log" "$CONSOLE_DIR/$MX_PREV/" 2>/dev/null
-    done
 }

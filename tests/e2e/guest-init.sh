@@ -11,13 +11,17 @@
 #                               after e2e/go, never into the last 24 MiB
 #                               of MemAvailable
 #                     steady    hold e2e.mb MiB from boot
-#                     wait, nowait   after e2e/go, memhog -R e2e.hog
-#                               -D e2e.deadline (the risefall workload)
+#                     wait, nowait   each time e2e/go becomes run:NAME,
+#                               memhog -R e2e.hog -D e2e.deadline (the
+#                               risefall workload), the one before it
+#                               stopped; e2e/go "stop" stops it
 #   e2e.mb=N          MiB (hog, moderate, steady)
 #   e2e.hog=SPEC      BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD (wait, nowait)
 #   e2e.deadline=S    seconds after which memhog gives up on a step
 #   e2e.sla=N         write N as the SLA metric every second and give it
 #                     to the agent (--sla-file)
+# A steady guest's agent also reads its SLA metric from e2e/sla while
+# that node holds a number (the policy matrix sets it in its sla phase).
 #
 # Every guest runs the membalance guest agent (memrex-agent -F -i 1) when
 # the initramfs has it.  Every 2 s the guest publishes its OOM-kill count
@@ -53,6 +57,10 @@ say() { echo "GUEST-E2E $role $*"; }
 
 say "up kernel=$(uname -r) $(grep MemTotal /proc/meminfo | tr -s ' ')"
 
+agent_sla=""
+if [ "$role" = steady ] || [ -n "$sla" ]; then
+    agent_sla=$SLA_FILE
+fi
 if [ -n "$sla" ]; then
     echo "$sla" > "$SLA_FILE"
     (while true; do
@@ -62,7 +70,7 @@ if [ -n "$sla" ]; then
     say "sla metric $sla in $SLA_FILE"
 fi
 if [ -x /usr/sbin/memrex-agent ]; then
-    /usr/sbin/memrex-agent -F -i 1 ${sla:+--sla-file "$SLA_FILE"} &
+    /usr/sbin/memrex-agent -F -i 1 ${agent_sla:+--sla-file "$agent_sla"} &
     say "agent started pid=$!"
 else
     say "agent missing from the initramfs"
@@ -76,6 +84,15 @@ wait_go() {
     done
 }
 
+# Reaps the risefall memhog $pid once it has exited.
+reap_hog() {
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        say "memhog exited rc=$?"
+        pid=""
+    fi
+}
+
 start_hog() {
     # Wait for dom0's go signal, then grow to $mb MiB in 16 MiB steps,
     # never eating into the last 24 MiB of MemAvailable (the guard).
@@ -85,11 +102,42 @@ start_hog() {
     say "memhog exited rc=$?"
 }
 
-start_risefall() {
-    wait_go
-    say "go: memhog -R $hog -D $deadline"
-    /usr/bin/memhog -R "$hog" -D "$deadline" -t "$role"
-    say "memhog exited rc=$?"
+# One risefall run per new run:NAME in e2e/go; "stop" (or the next
+# run) stops the one running.
+risefall_loop() {
+    local seen="" v
+    pid=""
+    while true; do
+        reap_hog
+        v=$(xenstore-read e2e/go 2>/dev/null)
+        if [ -n "$v" ] && [ "$v" != "$seen" ]; then
+            seen=$v
+            if [ -n "$pid" ]; then
+                kill "$pid" 2>/dev/null
+                wait "$pid" 2>/dev/null
+                pid=""
+                say "memhog stopped"
+            fi
+            case "$v" in
+            run:*)
+                say "go ${v#run:}: memhog -R $hog -D $deadline"
+                /usr/bin/memhog -R "$hog" -D "$deadline" -t "$role" &
+                pid=$!
+                ;;
+            esac
+        fi
+        sleep 1
+    done
+}
+
+# The steady guest's SLA metric from e2e/sla, while it holds a number.
+sla_from_xenstore() {
+    local v
+    v=$(xenstore-read e2e/sla 2>/dev/null)
+    case "$v" in
+    ''|*[!0-9]*) rm -f "$SLA_FILE" ;;
+    *) echo "$v" > "$SLA_FILE.new" && mv "$SLA_FILE.new" "$SLA_FILE" ;;
+    esac
 }
 
 case "$role" in
@@ -101,7 +149,7 @@ steady)
      say "memhog exited rc=$?") &
     ;;
 wait|nowait)
-    start_risefall &
+    risefall_loop &
     ;;
 esac
 
@@ -114,5 +162,6 @@ while true; do
         say "oom_kill=$n"
         last=$n
     fi
+    [ "$role" = steady ] && [ -z "$sla" ] && sla_from_xenstore
     sleep 2
 done
