@@ -30,7 +30,7 @@
 #                        alloc_p50_ms= min_free_kb=F reserve_kb=R ...
 #   E2E-RESULT mx_oom policy=P guest=ROLE vmstat_oom_kill=N console_matches=K
 #   E2E-RESULT mx_realloc policy=P target_changes=N
-#   E2E-RESULT mx_counters policy=P {the status counters}
+#   E2E-RESULT mx_counters policy=P daemon_cpu_s=C {last tick's cost, counters}
 #   E2E-RESULT mx_final policy=P ROLE=TARGET_KB,FLOOR_KB,MAX_KB ...
 # and the verdicts P_no_oom, P_growth_lag, P_steady_kept, P_idle_shrinks
 # (adaptive, selfballoon, cooperative), proportional_shares, sla_cpu_cap.
@@ -362,7 +362,8 @@ mx_phase() {
             "/run/mx-$P.json" 2>/dev/null)"
     done
     result mx_final "policy=$P$detail"
-    result mx_counters "policy=$P $(jq -c '.counters' "/run/mx-$P.json" 2>/dev/null)"
+    result mx_counters "policy=$P daemon_cpu_s=$(awk '{ print ($14 + $15) / 100 }' "/proc/${dpid:-none}/stat" 2>/dev/null)" \
+        "$(jq -c '{tick_ms, tick_sample_ms} + .counters' "/run/mx-$P.json" 2>/dev/null)"
     [ "$P" = proportional ] && mx_shares "/run/mx-$P.json" "$conf_ok"
     [ "$P" = sla ] && mx_sla_cap "$log" "/run/mx-$P.json" "$conf_ok"
     n=$(grep -cE '\): [0-9.]+[KMG]? -> [0-9.]+[KMG]?, policy ' "$log" 2>/dev/null)

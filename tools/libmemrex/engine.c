@@ -34,6 +34,8 @@ struct mrx_engine {
     int resv_state;
     uint64_t decided_ms;         /* when the policies last decided */
     uint64_t tick_mono_ms;       /* when the last tick completed */
+    mrx_tick_cost cost;          /* of the last tick */
+    uint64_t slow_logged_ms;     /* monotonic, the last slow-tick warning */
 };
 
 #define LOG(e, lvl, fmt, ...) \
@@ -322,6 +324,34 @@ static uint64_t mono_ms(void)
 uint64_t mrx_engine_tick_age_ms(const mrx_engine *e)
 {
     return e->tick_mono_ms ? mono_ms() - e->tick_mono_ms : 0;
+}
+
+const mrx_tick_cost *mrx_engine_tick_cost(const mrx_engine *e)
+{
+    return &e->cost;
+}
+
+/* Records what the tick that began at t0 cost; a tick longer than the
+ * interval is warned of, once a minute at most: the balancer reacts
+ * that much later than it is set to (a starved dom0, a slow XenStore). */
+static void tick_cost(mrx_engine *e, uint64_t t0, uint64_t t_sample,
+                      uint64_t t_apply, uint64_t t_end)
+{
+    mrx_tick_cost *c = &e->cost;
+
+    c->total_ms = (uint32_t)MRX_MIN(t_end - t0, (uint64_t)UINT32_MAX);
+    c->sample_ms = (uint32_t)(t_sample - t0);
+    c->apply_ms = (uint32_t)(t_apply - t_sample);
+    c->publish_ms = (uint32_t)(t_end - t_apply);
+    if (c->total_ms <= e->p.interval_ms)
+        return;
+    if (e->slow_logged_ms && t_end - e->slow_logged_ms < 60000)
+        return;
+    e->slow_logged_ms = t_end;
+    LOG(e, WARN, "a tick took %u ms, over the %u ms interval (sampling "
+        "%u ms, deciding and setting targets %u ms, publishing %u ms): "
+        "dom0 is short of CPU or XenStore is slow", c->total_ms,
+        e->p.interval_ms, c->sample_ms, c->apply_ms, c->publish_ms);
 }
 
 void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms)
@@ -728,10 +758,12 @@ int mrx_engine_tick(mrx_engine *e)
     const char *pname;
     unsigned i, pass;
     bool built = false;
+    uint64_t t0 = mono_ms(), t_sample, t_apply;
     int rc;
 
     mrx_snapshot_clear(s);
     rc = e->b->ops->sample(e->b, s);
+    t_sample = mono_ms();
     if (rc) {
         LOG(e, ERROR, "sampling the host failed (%d)", rc);
         return rc;
@@ -838,7 +870,7 @@ int mrx_engine_tick(mrx_engine *e)
         }
     }
     e->cnt.ticks++;
-    e->tick_mono_ms = mono_ms();
+    t_apply = e->tick_mono_ms = mono_ms();
 
     if (e->b->ops->publish) {
         char *json = mrx_engine_status_json(e);
@@ -847,5 +879,6 @@ int mrx_engine_tick(mrx_engine *e)
             LOG(e, WARN, "publishing status failed");
         free(json);
     }
+    tick_cost(e, t0, t_sample, t_apply, mono_ms());
     return 0;
 }

@@ -226,4 +226,10 @@ const char *mrx_engine_backend_name(const mrx_engine *e);
  * before the first). */
 uint64_t mrx_engine_tick_age_ms(const mrx_engine *e);
 
+/* Wall milliseconds the last tick took, and its parts. */
+typedef struct mrx_tick_cost {
+    uint32_t total_ms, sample_ms, apply_ms, publish_ms;
+} mrx_tick_cost;
+const mrx_tick_cost *mrx_engine_tick_cost(const mrx_engine *e);
+
 #endif /* MRX_INTERNAL_H */

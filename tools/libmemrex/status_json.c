@@ -117,6 +117,8 @@ char *mrx_engine_status_json(const mrx_engine *e)
     kv_u(g, "now_ms", s->now_ms);
     kv_u(g, "time", (uint64_t)time(NULL));
     kv_u(g, "tick_age_ms", mrx_engine_tick_age_ms(e));
+    kv_u(g, "tick_ms", mrx_engine_tick_cost(e)->total_ms);
+    kv_u(g, "tick_sample_ms", mrx_engine_tick_cost(e)->sample_ms);
     kv_u(g, "host_total_kb", s->host_total_kb);
     kv_u(g, "host_free_kb", s->host_free_kb);
     kv_u(g, "host_reserve_kb", p->host_reserve_kb);
