@@ -534,13 +534,20 @@ typedef struct mrx_status_dom {
     char name[MRX_NAME_LEN];
     uint64_t current_kb, target_kb, min_kb, max_kb;
     uint64_t floor_kb;        /* effective floor (0 in older documents) */
-    uint64_t demand_kb;       /* guest-reported need, 0 = unknown */
+    uint64_t demand_kb;       /* guest-reported need; known only if agent */
     bool managed, stuck, agent, pressure;
+    bool distress;            /* as pressure (false in older documents) */
+    int cpu_cap;              /* percent of a CPU, 0 = none; -1: unknown */
+    /* The guest's memory stall (mrx_guest_stats), psi false if none. */
+    bool psi;
+    uint32_t psi_some10, psi_full10;
+    uint64_t psi_some_us, psi_full_us;
     char last[MRX_REASON_LEN];
 } mrx_status_dom;
 
 typedef struct mrx_status {
     long pid;
+    char daemon_version[32];  /* libmemrex's, "" in older documents */
     char policy[MRX_POLICY_LEN];
     char backend[16];
     uint64_t now_ms;

@@ -5,6 +5,10 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +17,16 @@
 #include <yajl/yajl_gen.h>
 
 #include "mrx_internal.h"
+#include "guest_report.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* The guest's stall figures keep the names of its report. */
+#define KEY_NAME(id, name, req, bound) name,
+static const char *const key_name[K_NKEYS] = { MRX_REPORT_KEYS(KEY_NAME) };
+#undef KEY_NAME
 
 static void str(yajl_gen g, const char *s)
 {
@@ -84,6 +98,14 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
         kv_u(g, "swap_free_kb", d->gs.swap_free_kb);
         kv_u(g, "load1", d->gs.load1);
         kv_u(g, "seq", d->gs.seq);
+        if (d->gs.psi) {
+            kv_u(g, key_name[K_PSI_SOME10], d->gs.psi_some10);
+            kv_u(g, key_name[K_PSI_SOME60], d->gs.psi_some60);
+            kv_u(g, key_name[K_PSI_FULL10], d->gs.psi_full10);
+            kv_u(g, key_name[K_PSI_FULL60], d->gs.psi_full60);
+            kv_u(g, key_name[K_PSI_SOME_US], d->gs.psi_some_us);
+            kv_u(g, key_name[K_PSI_FULL_US], d->gs.psi_full_us);
+        }
         yajl_gen_map_close(g);
     }
     if (d->cpu_cap >= 0)
@@ -111,6 +133,7 @@ char *mrx_engine_status_json(const mrx_engine *e)
     yajl_gen_map_open(g);
     kv_u(g, "version", MRX_STATUS_VERSION);
     kv_u(g, "pid", (uint64_t)getpid());
+    kv_s(g, "daemon_version", PACKAGE_VERSION);
     kv_s(g, "policy", p->policy);
     kv_s(g, "backend", mrx_engine_backend_name(e));
     kv_u(g, "interval_ms", p->interval_ms);

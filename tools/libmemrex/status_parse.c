@@ -7,12 +7,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_tree.h>
 
 #include "mrx_internal.h"
+#include "guest_report.h"
+
+#define KEY_NAME(id, name, req, bound) name,
+static const char *const key_name[K_NKEYS] = { MRX_REPORT_KEYS(KEY_NAME) };
+#undef KEY_NAME
 
 static yajl_val get(yajl_val v, const char *k, yajl_type t)
 {
@@ -28,6 +34,33 @@ static uint64_t get_u(yajl_val v, const char *k)
     if (!n || !YAJL_IS_INTEGER(n) || YAJL_GET_INTEGER(n) < 0)
         return 0;
     return (uint64_t)YAJL_GET_INTEGER(n);
+}
+
+/* A number that may be absent: false leaves *dst alone. */
+static bool has_u(yajl_val v, const char *k, uint64_t *dst)
+{
+    yajl_val n = get(v, k, yajl_t_number);
+
+    if (!n || !YAJL_IS_INTEGER(n) || YAJL_GET_INTEGER(n) < 0)
+        return false;
+    *dst = (uint64_t)YAJL_GET_INTEGER(n);
+    return true;
+}
+
+/* The guest's memory stall, where its agent reports one. */
+static void get_psi(yajl_val d, mrx_status_dom *sd)
+{
+    yajl_val gs = get(d, "guest", yajl_t_object);
+    uint64_t v;
+
+    if (!gs || !has_u(gs, key_name[K_PSI_SOME10], &v))
+        return;
+    sd->psi = true;
+    sd->psi_some10 = (uint32_t)MRX_MIN(v, MRX_REPORT_PCT_MAX);
+    sd->psi_full10 = (uint32_t)MRX_MIN(get_u(gs, key_name[K_PSI_FULL10]),
+                                       MRX_REPORT_PCT_MAX);
+    sd->psi_some_us = get_u(gs, key_name[K_PSI_SOME_US]);
+    sd->psi_full_us = get_u(gs, key_name[K_PSI_FULL_US]);
 }
 
 static void get_s(yajl_val v, const char *k, char *dst, size_t len)
@@ -69,6 +102,8 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
         goto out;
     }
     st->pid = (long)get_u(root, "pid");
+    get_s(root, "daemon_version", st->daemon_version,
+          sizeof(st->daemon_version));
     get_s(root, "policy", st->policy, sizeof(st->policy));
     get_s(root, "backend", st->backend, sizeof(st->backend));
     st->now_ms = get_u(root, "now_ms");
@@ -95,6 +130,7 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
     for (i = 0; i < YAJL_GET_ARRAY(doms)->len; i++) {
         yajl_val d = YAJL_GET_ARRAY(doms)->values[i];
         mrx_status_dom *sd = &st->dom[st->n];
+        uint64_t v;
 
         if (!YAJL_IS_OBJECT(d))
             continue;
@@ -110,6 +146,9 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
         sd->stuck = get_b(d, "stuck");
         sd->agent = get_b(d, "agent");
         sd->pressure = get_b(d, "pressure");
+        sd->distress = get_b(d, "distress");
+        sd->cpu_cap = has_u(d, "cpu_cap", &v) && v <= INT_MAX ? (int)v : -1;
+        get_psi(d, sd);
         get_s(d, "last", sd->last, sizeof(sd->last));
         st->n++;
     }
