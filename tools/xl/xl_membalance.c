@@ -29,6 +29,7 @@
 #include <memrex.h>
 
 #include "xl_membalance.h"
+#include "xl_membalance_prom.h"
 
 #ifndef MRX_RUNDIR
 #define MRX_RUNDIR "/var/run/xen"
@@ -231,7 +232,8 @@ static bool wanted_by_any(const mrx_status *st, const char *sel)
     return false;
 }
 
-static bool wanted(const char *name, uint32_t domid, int nsel, char **sel)
+bool membalance_wanted(const char *name, uint32_t domid, int nsel,
+                       char **sel)
 {
     int i;
     char id[16];
@@ -254,7 +256,7 @@ static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
     unsigned i;
 
     for (i = 0; i < st->n; i++)
-        if (wanted(st->dom[i].name, st->dom[i].domid, nsel, sel) &&
+        if (membalance_wanted(st->dom[i].name, st->dom[i].domid, nsel, sel) &&
             (int)strlen(st->dom[i].name) > w)
             w = (int)strlen(st->dom[i].name);
     fprintf(f, "%-*s %5s %7s %7s %7s %7s %7s %-5s %s\n", w, "Name", "ID",
@@ -264,7 +266,7 @@ static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
         const mrx_status_dom *x = &st->dom[i];
         char flags[6], demand[24];
 
-        if (!wanted(x->name, x->domid, nsel, sel))
+        if (!membalance_wanted(x->name, x->domid, nsel, sel))
             continue;
         snprintf(flags, sizeof(flags), "%c%c%c%c", x->managed ? '-' : 'x',
                  x->agent ? 'a' : '-', x->pressure ? 'p' : '-',
@@ -278,19 +280,6 @@ static void print_table(FILE *f, const mrx_status *st, int nsel, char **sel)
                 x->current_kb / 1024, x->target_kb / 1024,
                 (x->floor_kb ? x->floor_kb : x->min_kb) / 1024,
                 x->max_kb / 1024, demand, flags, x->last[0] ? x->last : "-");
-    }
-}
-
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void print_label(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', f);
-        if (*s == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*s, f);
     }
 }
 
@@ -944,72 +933,6 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     return 1;
 }
 
-/* Text exposition format, for node_exporter's textfile collector. */
-static void print_prometheus(FILE *f, const mrx_status *st, int nsel,
-                             char **sel)
-{
-    static const struct {
-        const char *name, *help;
-        size_t off;
-    } g[] = {
-        { "current", "memory the domain holds",
-          offsetof(mrx_status_dom, current_kb) },
-        { "target", "balloon target", offsetof(mrx_status_dom, target_kb) },
-        { "min", "floor", offsetof(mrx_status_dom, min_kb) },
-        { "max", "ceiling", offsetof(mrx_status_dom, max_kb) },
-        { "demand", "guest-reported need (0: unknown)",
-          offsetof(mrx_status_dom, demand_kb) },
-    };
-    unsigned i, j;
-
-    fprintf(f, "# HELP membalance_status_time_seconds When the daemon "
-            "wrote its status.\n"
-            "# TYPE membalance_status_time_seconds gauge\n"
-            "membalance_status_time_seconds %" PRIu64 "\n", st->time);
-    fprintf(f, "# HELP membalance_tick_age_seconds Since the daemon's last "
-            "tick.\n# TYPE membalance_tick_age_seconds gauge\n"
-            "membalance_tick_age_seconds %.3f\n", tick_age_ms(st) / 1000.0);
-    fprintf(f, "# HELP membalance_host_free_bytes Host memory free.\n"
-            "# TYPE membalance_host_free_bytes gauge\n"
-            "membalance_host_free_bytes %" PRIu64 "\n",
-            st->host_free_kb * 1024);
-    fprintf(f, "# HELP membalance_reallocations_total Target changes made.\n"
-            "# TYPE membalance_reallocations_total counter\n"
-            "membalance_reallocations_total %" PRIu64 "\n",
-            st->counters.reallocations);
-    fprintf(f, "# HELP membalance_invariant_violations_total Plan "
-            "invariants broken.\n"
-            "# TYPE membalance_invariant_violations_total counter\n"
-            "membalance_invariant_violations_total %" PRIu64 "\n",
-            st->counters.invariant_violations);
-    for (j = 0; j < sizeof(g) / sizeof(g[0]); j++) {
-        fprintf(f, "# HELP membalance_domain_%s_bytes Domain %s.\n"
-                "# TYPE membalance_domain_%s_bytes gauge\n", g[j].name,
-                g[j].help, g[j].name);
-        for (i = 0; i < st->n; i++) {
-            const mrx_status_dom *x = &st->dom[i];
-            uint64_t v = *(const uint64_t *)((const char *)x + g[j].off);
-
-            if (!wanted(x->name, x->domid, nsel, sel))
-                continue;
-            fprintf(f, "membalance_domain_%s_bytes{domain=\"", g[j].name);
-            print_label(f, x->name);
-            fprintf(f, "\",domid=\"%u\"} %" PRIu64 "\n", x->domid,
-                    v * 1024);
-        }
-    }
-    fprintf(f, "# HELP membalance_domain_stuck Balloon not following its "
-            "target.\n# TYPE membalance_domain_stuck gauge\n");
-    for (i = 0; i < st->n; i++) {
-        if (!wanted(st->dom[i].name, st->dom[i].domid, nsel, sel))
-            continue;
-        fprintf(f, "membalance_domain_stuck{domain=\"");
-        print_label(f, st->dom[i].name);
-        fprintf(f, "\",domid=\"%u\"} %d\n", st->dom[i].domid,
-                st->dom[i].stuck);
-    }
-}
-
 static int cmd_status(int argc, char **argv, const char *rundir)
 {
     static const struct option lo[] = {
@@ -1065,7 +988,8 @@ static int cmd_status(int argc, char **argv, const char *rundir)
     if (json) {
         fputs(doc, stdout);
     } else if (prom) {
-        print_prometheus(stdout, &st, argc - optind, argv + optind);
+        membalance_print_prometheus(stdout, &st, tick_age_ms(&st),
+                                    argc - optind, argv + optind);
     } else {
         print_header(stdout, &st);
         print_table(stdout, &st, argc - optind, argv + optind);
