@@ -5,7 +5,8 @@ TEST_LIBS = tools/libmemrex/libmemrex_core.la $(CHECK_LIBS) $(XENTOOLLOG_LIBS)
 check_PROGRAMS += tests/check_plan tests/check_sim tests/check_config
 TESTS += tests/check_plan tests/check_sim tests/check_config tests/cli.sh \
 	tests/exports.sh \
-	tests/control.sh tests/systemd.sh tests/manpages.sh
+	tests/control.sh tests/systemd.sh tests/manpages.sh \
+	tests/prometheus.sh
 tests_check_plan_SOURCES = tests/check_plan.c
 tests_check_plan_CFLAGS = $(TEST_CFLAGS)
 tests_check_plan_LDADD = $(TEST_LIBS)
@@ -16,7 +17,8 @@ tests_check_config_SOURCES = tests/check_config.c
 tests_check_config_CFLAGS = $(TEST_CFLAGS)
 tests_check_config_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/cli.sh tests/daemon-test.sh tests/exports.sh tests/control.sh \
-	tests/systemd.sh tests/manpages.sh
+	tests/systemd.sh tests/manpages.sh \
+	tests/prometheus.sh
 TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir) MAKE="$(MAKE)"
 
