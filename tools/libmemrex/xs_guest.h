@@ -13,6 +13,8 @@
 
 #include "memrex.h"
 
+/* Nothing a guest reports in KiB is believed above 1 PiB. */
+#define MRX_XSG_KB_MAX       ((uint64_t)1 << 40)
 /* Events drained in one wait before the queue counts as a flood. */
 #define MRX_XSG_DRAIN_MAX    1024u
 /* Default least time between two early (event) wake-ups, ms. */
