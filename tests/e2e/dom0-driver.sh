@@ -43,7 +43,6 @@ MX_DEADLINE=120      # seconds after go a step still waiting is given up
 MX_SETTLE=15         # seconds after the hogs are back at base
 MX_IDLE_LIMIT=120    # seconds for e2e-idle to reach its floor
 MX_PHASE_MAX=180     # seconds, at most, of one phase
-DOM0_WEIGHT=1024     # dom0's scheduler weight (a guest's: 256)
 MX_BOOT_LIMIT=90     # seconds for the guests and their agents to come up
 # shellcheck disable=SC2034  # read in a verdict condition (eval)
 MX_LAG_P95_MS=5000   # p95 growth lag allowed
@@ -143,14 +142,6 @@ result xen_version "$(awk -F': ' '/^xen_version/ { print $2 }' /run/xl-info)"
 result host_total_mb "$(awk -F': ' '/^total_memory/ { print $2 }' /run/xl-info)"
 result host_free_mb "$(awk -F': ' '/^free_memory/ { print $2 }' /run/xl-info)"
 result dom0_libxen "$(dpkg-query -W -f='${Version}' libxenmisc4.17 2>/dev/null)"
-# dom0 runs the toolstack, XenStore and the balancer: as on a production
-# host (README, "Deploying on a Xen host"), it gets 4 times a guest's
-# scheduler weight, so that busy guests cannot starve it (under TCG, at
-# the default weight, the daemon's 1 s ticks came 10-15 s apart)
-sched=$(awk -F': *' '/^xen_scheduler/ { print $2 }' /run/xl-info)
-xl "sched-$sched" -d Domain-0 -w "$DOM0_WEIGHT" >/dev/null 2>&1
-result dom0_weight "scheduler=${sched:-none} $(xl "sched-$sched" -d Domain-0 2>/dev/null |
-    awk 'NR == 2 { print "weight=" $3 }')"
 pass dom0_toolstack "xenstored, xenconsoled and xl work in dom0"
 
 # ---------------------------------------------------------------- product
