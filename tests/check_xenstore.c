@@ -857,7 +857,7 @@ START_TEST(burst_is_one_wakeup)
     ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
     ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
     mrx_xsg_counters_get(g, &c1);
-    for (tries = 0; c1.guest_events - c0.guest_events < 50 && tries < 5;
+    for (tries = 0; c1.guest_events - c0.guest_events < 50 && tries < 30;
          tries++) {
         ck_assert_int_eq(mrx_xsg_wait(g, 1000, -1), 0);
         mrx_xsg_counters_get(g, &c1);
