@@ -36,6 +36,11 @@ typedef struct xsg_dom {
     bool live;               /* in the last mrx_xsg_sync */
     unsigned logged;         /* MRX_XSG_LOG_* already logged */
     uint64_t xenserver_events; /* writes to data/meminfo_free seen */
+    /* The last report read, kept while no event says it changed. */
+    bool dirty;              /* an event came since it was read */
+    bool cached;
+    mrx_guest_stats gs;
+    uint64_t gs_ms, gs_static_max_kb, gs_host_total_kb;
 } xsg_dom;
 
 struct mrx_xsg {
@@ -167,6 +172,7 @@ static int watch_dom(mrx_xsg *g, xsg_dom *d)
         return -err;
     }
     d->watched = true;
+    d->dirty = true;         /* whatever was read before, read anew */
     return 0;
 }
 
@@ -398,6 +404,19 @@ out:
     return rc;
 }
 
+/* Whether the report read last still stands: read under a watch that
+ * has fired nothing since, against the same bounds, and recently (a
+ * lost event costs at most MRX_XSG_REREAD_MS).  Ticks come on every
+ * guest's report: without this each one read every guest's keys. */
+static bool report_cached(const mrx_xsg *g, const xsg_dom *d,
+                          uint64_t static_max_kb, uint64_t host_total_kb)
+{
+    return d->cached && d->watched && !d->dirty && !g->broken &&
+           d->gs_static_max_kb == static_max_kb &&
+           d->gs_host_total_kb == host_total_kb &&
+           mrx_xsg_now_ms() - d->gs_ms < MRX_XSG_REREAD_MS;
+}
+
 int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
                        uint64_t host_total_kb, mrx_guest_stats *gs)
 {
@@ -417,6 +436,14 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
     d = get_dom(g, domid);
     if (!d)
         return -ENOMEM;
+    if (report_cached(g, d, static_max_kb, host_total_kb)) {
+        *gs = d->gs;
+        g->cnt.reports_cached++;
+        return 0;
+    }
+    /* an event from here on is a newer report than the one read now */
+    d->dirty = false;
+    d->cached = false;
     snprintf(base, sizeof(base), "/local/domain/%" PRIu32 "/" MRX_GUEST_DIR,
              domid);
 
@@ -476,6 +503,13 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
     }
 
 out:
+    if (!rc) {
+        d->gs = *gs;
+        d->gs_ms = mrx_xsg_now_ms();
+        d->gs_static_max_kb = static_max_kb;
+        d->gs_host_total_kb = host_total_kb;
+        d->cached = true;
+    }
     for (k = 0; k < K_NKEYS; k++)
         free(val[k]);
     free(seq2);
@@ -601,6 +635,7 @@ static void take_event(mrx_xsg *g, char **ev)
             return;          /* a late event of a forgotten domain */
         if (!strncmp(rest, "/data/meminfo_free", 18))
             d->xenserver_events++;
+        d->dirty = true;
         g->cnt.guest_events++;
         g->pending = true;
     }

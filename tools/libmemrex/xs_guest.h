@@ -17,6 +17,9 @@
 #define MRX_XSG_KB_MAX       ((uint64_t)1 << 40)
 /* Events drained in one wait before the queue counts as a flood. */
 #define MRX_XSG_DRAIN_MAX    1024u
+/* A report kept because no event said it changed is read anew after
+ * this long all the same, ms. */
+#define MRX_XSG_REREAD_MS    10000u
 /* Default least time between two early (event) wake-ups, ms. */
 #define MRX_XSG_MIN_WAKE_MS  200u
 /* Bytes of the status document per XenStore node. */
@@ -47,6 +50,7 @@ typedef struct mrx_xsg_counters {
     uint64_t reconnects;
     uint64_t reports_read;
     uint64_t reports_rejected;
+    uint64_t reports_cached; /* reads answered from the last report */
 } mrx_xsg_counters;
 
 /* Connects to XenStore (xs_open; XENSTORED_PATH is honoured) and
@@ -67,7 +71,10 @@ int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid);
 
 /* Reads domain domid's report into gs: the membalance keys, or, when
  * the domain has none, XenServer's data/meminfo_{free,total}.  A bad
- * report gives gs->valid == false and is logged once per domain.
+ * report gives gs->valid == false and is logged once per domain.  For
+ * a watched domain the report read last is given again, without a
+ * XenStore read, until its watch fires (a new seq, a XenServer
+ * meminfo_free), the connection is made anew or MRX_XSG_REREAD_MS pass.
  * Returns 0 (also for bad or absent reports), or -errno when XenStore
  * itself failed. */
 int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
