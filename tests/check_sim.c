@@ -428,6 +428,21 @@ static void hand_init(hand_backend *h)
     h->dom.gs.total_kb = 1024 * 1024 - 50 * 1024;
 }
 
+/* An engine over h with policy (interval 1 s, every other parameter
+ * its default). */
+static mrx_engine *hand_engine(hand_backend *h, const char *policy,
+                               mrx_params *p)
+{
+    mrx_engine *e;
+
+    mrx_params_default(p);
+    snprintf(p->policy, sizeof(p->policy), "%s", policy);
+    p->interval_ms = 1000;
+    e = mrx_engine_new(&h->base, p, inv_quiet_logger());
+    ck_assert_ptr_nonnull(e);
+    return e;
+}
+
 /* The three signals of distress, one at a time, on a guest with
  * MemTotal 974 MiB = 997376 KiB (margin: 997376 / 100 * 10 = 99730
  * KiB, above 64 MiB):
@@ -499,11 +514,7 @@ START_TEST(test_stuck_target_same_way)
     unsigned k;
 
     hand_init(&h);
-    mrx_params_default(&p);
-    snprintf(p.policy, sizeof(p.policy), "static");
-    p.interval_ms = 1000;
-    e = mrx_engine_new(&h.base, &p, inv_quiet_logger());
-    ck_assert_ptr_nonnull(e);
+    e = hand_engine(&h, "static", &p);
     memset(&r, 0, sizeof(r));
     for (k = 0; k < 9; k++) {
         r.max_kb = (900 - 10 * k) * 1024;
@@ -535,11 +546,7 @@ START_TEST(test_stuck_released_when_balloon_moves)
 
     for (late = 0; late < 2; late++) {
         hand_init(&h);
-        mrx_params_default(&p);
-        snprintf(p.policy, sizeof(p.policy), "proportional");
-        p.interval_ms = 1000;
-        e = mrx_engine_new(&h.base, &p, inv_quiet_logger());
-        ck_assert_ptr_nonnull(e);
+        e = hand_engine(&h, "proportional", &p);
         for (k = 0; k < 8; k++) {
             ck_assert_int_eq(mrx_engine_tick(e), 0);
             ck_assert_int_eq(hb_wait(&h.base, p.interval_ms, -1), 0);
