@@ -397,92 +397,24 @@ static void reserve_update(mrx_engine *e)
     }
 }
 
-/* Which way target asks a balloon now at current: 1 up, -1 down, 0
- * there (within tol). */
-static int direction(uint64_t target, uint64_t current, uint64_t tol)
-{
-    if (target > current + tol)
-        return 1;
-    return target + tol < current ? -1 : 0;
-}
-
-/* A new target restarts the stuck clock only when it asks the balloon
- * the other way than the last one (or the balloon had reached that):
- * a target that keeps moving while the balloon does not is no
- * progress. */
-static void watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
-                         uint64_t now, uint64_t tol)
-{
-    if (direction(r->watch_target_kb, d->current_kb, tol) !=
-        direction(target, d->current_kb, tol)) {
-        r->watch_current_kb = d->current_kb;
-        r->progress_ms = now;
-    }
-    r->watch_target_kb = target;
-}
-
-/* A stuck balloon moved toward the target it had when it was marked
- * (or reached it): it is slow, not refusing. */
-static bool stuck_moved(const mrx_rec *r, const mrx_dom *d, uint64_t tol)
-{
-    int dir = direction(r->stuck_to_kb, r->stuck_from_kb, tol);
-
-    if (direction(r->stuck_to_kb, d->current_kb, tol) == 0)
-        return true;
-    return (dir > 0 && d->current_kb > r->stuck_from_kb + tol) ||
-           (dir < 0 && d->current_kb + tol < r->stuck_from_kb);
-}
-
-/* Squeezed's stuckness monitor: a domain away from its target that
- * moves no closer to it for stuck_after_ms is stuck, for stuck_hold_ms
- * or until its balloon moves toward the target it had again (a guest
- * whose one vCPU is busy lets its balloon driver wait for seconds:
- * that is no refusal).  Any move toward the target, however slow, is
- * progress. */
+/* The stuck monitor (stuck.c) for one domain, with its log line and
+ * count. */
 static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 {
-    uint64_t now = e->snap.now_ms, tol = e->p.stuck_tolerance_kb;
-    uint64_t gap = d->current_kb > d->target_kb ?
-                   d->current_kb - d->target_kb : d->target_kb - d->current_kb;
-    int dir;
-
-    if (r->stuck && now < r->stuck_until_ms && !stuck_moved(r, d, tol)) {
-        d->stuck = true;
-        return;
-    }
-    if (r->stuck) {
-        r->stuck = false;
-        r->progress_ms = now;
-        r->watch_current_kb = d->current_kb;
-        if (now < r->stuck_until_ms)
-            LOG(e, INFO, "domain %u (%s) follows its target again: "
-                "current %" PRIu64 " KiB", d->domid, d->name, d->current_kb);
-    }
-    if (gap <= tol) {
-        r->watch_current_kb = d->current_kb;
-        r->progress_ms = now;
-    }
-    if (r->watch_target_kb != d->target_kb)
-        watch_target(r, d, d->target_kb, now, tol);
-    /* moved the way the target asks (a target that runs ahead of a
-     * moving balloon does not make it stuck) */
-    dir = direction(d->target_kb, d->current_kb, tol);
-    if ((dir > 0 && d->current_kb > r->watch_current_kb) ||
-        (dir < 0 && d->current_kb < r->watch_current_kb)) {
-        r->watch_current_kb = d->current_kb;
-        r->progress_ms = now;
-    }
-    if (gap > tol && now - r->progress_ms >= e->p.stuck_after_ms) {
-        r->stuck = true;
-        r->stuck_until_ms = now + e->p.stuck_hold_ms;
-        r->stuck_from_kb = d->current_kb;
-        r->stuck_to_kb = d->target_kb;
+    switch (mrx_stuck_track(r, d, &e->p, e->snap.now_ms)) {
+    case MRX_STUCK_MARKED:
         e->cnt.stuck_events++;
         LOG(e, WARN, "domain %u (%s) is not following its target: "
             "current %" PRIu64 " KiB, target %" PRIu64 " KiB",
             d->domid, d->name, d->current_kb, d->target_kb);
+        break;
+    case MRX_STUCK_RELEASED:
+        LOG(e, INFO, "domain %u (%s) follows its target again: "
+            "current %" PRIu64 " KiB", d->domid, d->name, d->current_kb);
+        break;
+    default:
+        break;
     }
-    d->stuck = r->stuck;
 }
 
 /*
@@ -689,7 +621,8 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx_strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
-    watch_target(r, d, o->target_kb, e->snap.now_ms, e->p.stuck_tolerance_kb);
+    mrx_stuck_watch_target(r, d, o->target_kb, e->snap.now_ms,
+                           e->p.stuck_tolerance_kb);
 }
 
 /* One restoring pass; returns how many domains still differ. */

@@ -19,6 +19,7 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/plan.c \
 	tools/libmemrex/filter.c \
 	tools/libmemrex/engine.c \
+	tools/libmemrex/stuck.c \
 	tools/libmemrex/status_json.c \
 	tools/libmemrex/status_parse.c \
 	tools/libmemrex/sim.c \

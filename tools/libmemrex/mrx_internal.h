@@ -224,6 +224,19 @@ const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);
 const char *mrx_engine_backend_name(const mrx_engine *e);
 /* Milliseconds of the monotonic clock since the last complete tick (0
  * before the first). */
+/* The stuck monitor (stuck.c). */
+typedef enum {
+    MRX_STUCK_NONE,      /* not stuck, or stuck and its hold just ended */
+    MRX_STUCK_HELD,      /* stuck, still */
+    MRX_STUCK_MARKED,    /* stuck from this tick */
+    MRX_STUCK_RELEASED,  /* moved toward its target again: stuck no more */
+} mrx_stuck_event;
+mrx_stuck_event mrx_stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
+                                uint64_t now);
+/* Called with each new target set, before the next mrx_stuck_track. */
+void mrx_stuck_watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+                            uint64_t now, uint64_t tol);
+
 uint64_t mrx_engine_tick_age_ms(const mrx_engine *e);
 
 /* Wall milliseconds the last tick took, and its parts. */
