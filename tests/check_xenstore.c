@@ -840,7 +840,7 @@ START_TEST(burst_is_one_wakeup)
     mrx_xsg_counters c0, c1;
     mrx_xsg *g = mrx_xsg_open(NULL);
     pthread_t th;
-    uint64_t t0;
+    uint64_t t0, t_start, t_last;
     unsigned tries;
 
     ck_assert_ptr_nonnull(g);
@@ -848,23 +848,35 @@ START_TEST(burst_is_one_wakeup)
     ck_assert_int_eq(mrx_xsg_watch_domain(g, 10), 0);
     settle(g);
     mrx_xsg_counters_get(g, &c0);
+    t_start = mrx_xsg_now_ms();
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
     pthread_join(th, NULL);
     /* 50 writes, one early wake-up at the minimum gap for all that had
      * arrived by then; on a loaded machine xenstored may still be
-     * delivering some, which then make one more (never one each) */
+     * delivering some, which make one more per minimum gap (never one
+     * each).  xenstored (XSA-326) drops an event while an identical one
+     * is still queued for us, so up to 50 arrive, not exactly 50. */
     t0 = mrx_xsg_now_ms();
     ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
     ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
+    t_last = mrx_xsg_now_ms();
     mrx_xsg_counters_get(g, &c1);
-    for (tries = 0; c1.guest_events - c0.guest_events < 50 && tries < 30;
-         tries++) {
+    ck_assert_uint_ge(c1.guest_events - c0.guest_events, 1);
+    for (tries = 0; tries < 30; tries++) {
+        uint64_t events = c1.guest_events;
+
         ck_assert_int_eq(mrx_xsg_wait(g, 1000, -1), 0);
         mrx_xsg_counters_get(g, &c1);
+        if (c1.guest_events == events)
+            break;
+        t_last = mrx_xsg_now_ms();
     }
-    ck_assert_uint_eq(c1.guest_events - c0.guest_events, 50);
-    ck_assert_uint_le(c1.early_wakes - c0.early_wakes, 1 + tries);
-    ck_assert_uint_lt(c1.early_wakes - c0.early_wakes, 50);
+    ck_assert_uint_lt(tries, 30);
+    ck_assert_uint_le(c1.guest_events - c0.guest_events, 50);
+    ck_assert_msg(c1.early_wakes - c0.early_wakes <=
+                  1 + (t_last - t_start) / 400,
+                  "%" PRIu64 " wake-ups in %" PRIu64 " ms at a 400 ms gap",
+                  c1.early_wakes - c0.early_wakes, t_last - t_start);
     /* and nothing left over for the next wait */
     t0 = mrx_xsg_now_ms();
     ck_assert_int_eq(mrx_xsg_wait(g, 300, -1), 0);
