@@ -45,37 +45,20 @@ typedef struct writer {
     uint64_t first_seq;
 } writer;
 
-/* Writes a full report the way memrex-agent does: one transaction,
- * the sequence number last. */
+/* Writes a full report the way memrex-agent does: its report node, in
+ * one write. */
 static int write_report(struct xs_handle *h, uint64_t seq)
 {
-    static const char *const keys[][2] = {
-        { "version", "1" }, { "total_kb", "1000000" },
-        { "free_kb", "200000" }, { "available_kb", "400000" },
-        { "cached_kb", "150000" }, { "committed_kb", "700000" },
-        { "swap_total_kb", "0" }, { "swap_free_kb", "0" },
-        { "load1", "120" }, { "load5", "100" }, { "load15", "90" },
-    };
-    char path[128], val[32];
-    unsigned i;
-    xs_transaction_t t;
+    char path[128], val[400];
+    int n;
 
-again:
-    t = xs_transaction_start(h);
-    if (!t)
-        return -1;
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        snprintf(path, sizeof(path), "/local/domain/%d/%s/%s", DOMID,
-                 MRX_GUEST_DIR, keys[i][0]);
-        xs_write(h, t, path, keys[i][1], strlen(keys[i][1]));
-    }
-    snprintf(path, sizeof(path), "/local/domain/%d/%s/seq", DOMID,
-             MRX_GUEST_DIR);
-    snprintf(val, sizeof(val), "%" PRIu64, seq);
-    xs_write(h, t, path, val, strlen(val));
-    if (!xs_transaction_end(h, t, false))
-        goto again;
-    return 0;
+    snprintf(path, sizeof(path), "/local/domain/%d/%s/%s", DOMID,
+             MRX_GUEST_DIR, MRX_GUEST_REPORT_NODE);
+    n = snprintf(val, sizeof(val), "version=%d seq=%" PRIu64 " total_kb="
+                 "1000000 free_kb=200000 available_kb=400000 cached_kb=150000"
+                 " committed_kb=700000 swap_total_kb=0 swap_free_kb=0 "
+                 "load1=120 load5=100 load15=90", MRX_GUEST_PROTOCOL, seq);
+    return xs_write(h, XBT_NULL, path, val, (unsigned)n) ? 0 : -1;
 }
 
 static void *writer_main(void *arg)

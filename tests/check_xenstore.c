@@ -291,6 +291,123 @@ START_TEST(report_bounds)
 }
 END_TEST
 
+/* The report node of kv (absent keys left out); its length. */
+static size_t report_text(const mrx_guest_kv *kv, unsigned n, char *buf,
+                          size_t len)
+{
+    size_t off = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (!kv[i].val)
+            continue;
+        ck_assert_uint_lt(off + strlen(kv[i].key) + kv[i].len + 2, len);
+        if (off)
+            buf[off++] = ' ';
+        off += (size_t)sprintf(buf + off, "%s=", kv[i].key);
+        memcpy(buf + off, kv[i].val, kv[i].len);
+        off += kv[i].len;
+    }
+    buf[off] = '\0';
+    return off;
+}
+
+START_TEST(report_node_good)
+{
+    mrx_guest_kv kv[NGOOD];
+    mrx_guest_stats a, b;
+    char text[MRX_GUEST_REPORT_MAX + 64], why[160];
+    size_t n;
+
+    good_kv(kv);
+    n = report_text(kv, NGOOD, text, sizeof(text));
+    ck_assert_int_eq(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &a,
+                                            why, sizeof(why)), 0);
+    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
+                                              &b, why, sizeof(why)), 0);
+    ck_assert(a.valid);
+    ck_assert_mem_eq(&a, &b, sizeof(a));
+    /* order does not matter; a key of a later agent is ignored */
+    n = (size_t)sprintf(text, "from_a_later_agent=x seq=17 free_kb=1 "
+                        "committed_kb=5 available_kb=2 total_kb=9 "
+                        "version=1");
+    ck_assert_int_eq(mrx_guest_report_parse(text, n, 0, 8 * GIB, &a, why,
+                                            sizeof(why)), 0);
+    ck_assert_uint_eq(a.total_kb, 9);
+    ck_assert_uint_eq(a.seq, 17);
+}
+END_TEST
+
+/* Reports whose framing is wrong, each refused. */
+static const char *const bad_frames[] = {
+    "",
+    " version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5 ",
+    "version=1  seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5",
+    "version=1\nseq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 =5",
+    "version=1 seq=1 TOTAL_KB=9 free_kb=1 available_kb=2 committed_kb=5",
+    "version=1 seq=1 total_kb=9 total_kb=8 free_kb=1 available_kb=2 "
+    "committed_kb=5",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5=5",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=+5",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2",
+    "version=1 seq=1 total_kb=9 free_kb=1 available_kb=2 committed_kb=5 "
+    "a_key_that_is_much_longer_than_thirty_two_bytes=1",
+};
+#define NBADFRAMES (sizeof(bad_frames) / sizeof(bad_frames[0]))
+
+START_TEST(report_node_hostile)
+{
+    mrx_guest_kv kv[NGOOD];
+    mrx_guest_stats gs;
+    char text[MRX_GUEST_REPORT_MAX + 64], why[160];
+    unsigned i;
+    size_t n;
+
+    for (i = 0; i < NBADFRAMES; i++) {
+        ck_assert_msg(mrx_guest_report_parse(bad_frames[i],
+                                             strlen(bad_frames[i]), 0,
+                                             8 * GIB, &gs, why, sizeof(why))
+                      == EINVAL && !gs.valid, "frame %u accepted", i);
+        ck_assert(!strchr(why, '\n'));
+    }
+    /* every hostile value of the per-key layout, in a report node */
+    for (i = 0; i < NHOSTILE; i++) {
+        good_kv(kv);
+        set_kv(kv, NGOOD, hostile[i].key, hostile[i].val, hostile[i].len);
+        n = report_text(kv, NGOOD, text, sizeof(text));
+        ck_assert_msg(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &gs,
+                                             why, sizeof(why)) == EINVAL &&
+                      !gs.valid, "%s accepted", hostile[i].key);
+    }
+    /* an embedded NUL in a key */
+    good_kv(kv);
+    n = report_text(kv, NGOOD, text, sizeof(text));
+    text[2] = '\0';
+    ck_assert_int_eq(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &gs,
+                                            why, sizeof(why)), EINVAL);
+    /* too long, and too many pairs, even of unknown keys */
+    good_kv(kv);
+    n = report_text(kv, NGOOD, text, sizeof(text));
+    while (n <= MRX_GUEST_REPORT_MAX)
+        n += (size_t)sprintf(text + n, " x=1");
+    ck_assert_int_eq(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &gs,
+                                            why, sizeof(why)), EINVAL);
+    n = report_text(kv, NGOOD, text, sizeof(text));
+    for (i = 0; i <= MRX_GUEST_REPORT_PAIRS; i++)
+        n += (size_t)sprintf(text + n, " x=1");
+    ck_assert_uint_le(n, MRX_GUEST_REPORT_MAX);
+    ck_assert_int_eq(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &gs,
+                                            why, sizeof(why)), EINVAL);
+    ck_assert_msg(strstr(why, "pairs"), "why: %s", why);
+    ck_assert_int_eq(mrx_guest_report_parse(NULL, 0, 0, 0, &gs, why,
+                                            sizeof(why)), EINVAL);
+}
+END_TEST
+
 START_TEST(xenserver_keys)
 {
     mrx_guest_stats gs;
@@ -609,6 +726,69 @@ START_TEST(hostile_values_in_xenstore)
 }
 END_TEST
 
+/* An agent of this version takes over from one that wrote one node per
+ * key: it removes those, keeps seq moving, writes one report node; the
+ * reader prefers that node and refuses a hostile one. */
+START_TEST(report_node_in_xenstore)
+{
+    const char *args[] = { "--once", "--proc", NULL, "--domid", "22", NULL };
+    struct xs_handle *h = xs_open(0);
+    char proc[300], path[160], *v;
+    mrx_guest_stats gs;
+    unsigned len, i;
+    cap_logger lg;
+    mrx_xsg *g;
+
+    ck_assert_ptr_nonnull(h);
+    cap_init(&lg);
+    g = mrx_xsg_open(&lg.vt);
+    ck_assert_ptr_nonnull(g);
+    write_good(h, 22, 41);
+    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert(gs.valid);
+    ck_assert_uint_eq(gs.seq, 41);
+
+    snprintf(proc, sizeof(proc), "%s/proc", tmpdir);
+    fake_proc(proc, 300000, 17);
+    args[2] = proc;
+    ck_assert_int_eq(run_agent(args), 0);
+    for (i = 0; i < NGOOD; i++) {
+        snprintf(path, sizeof(path), "/local/domain/22/" MRX_GUEST_DIR "/%s",
+                 good_keys[i][0]);
+        v = xs_read(h, XBT_NULL, path, &len);
+        ck_assert_msg(!v, "%s left behind", path);
+    }
+    snprintf(path, sizeof(path), "/local/domain/22/" MRX_GUEST_DIR "/"
+             MRX_GUEST_REPORT_NODE);
+    v = xs_read(h, XBT_NULL, path, &len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, " seq=42 ") && strstr(v, "free_kb=300000"),
+                  "report: %s", v);
+    free(v);
+    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert(gs.valid);
+    ck_assert_uint_eq(gs.seq, 42);
+    ck_assert_uint_eq(gs.free_kb, 300000);
+
+    /* an older agent's nodes appearing again do not shadow it */
+    write_good(h, 22, 99);
+    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_uint_eq(gs.seq, 42);
+
+    /* a hostile report node: refused, logged once, nothing else read */
+    v = "version=1 seq=43 total_kb=1048576 free_kb=-1";
+    xwrite(h, path, v, strlen(v));
+    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert(!gs.valid);
+    xwrite(h, path, "\0\0\0", 3);
+    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert(!gs.valid);
+    ck_assert_uint_eq(lg.n[XTL_WARN], 1);
+    mrx_xsg_close(g);
+    xs_close(h);
+}
+END_TEST
+
 START_TEST(static_max_and_feature_balloon)
 {
     struct xs_handle *h = xs_open(0);
@@ -783,6 +963,68 @@ END_TEST
 /* A watched domain's report is read once per report: the next reads
  * give it again from memory until its seq moves (the watch fires), and
  * then the new one. */
+/* memory/target, static-max and name: read once, then from the cache
+ * until the watch on memory/ or name fires. */
+START_TEST(domain_facts_cached)
+{
+    struct xs_handle *h = xs_open(0);
+    mrx_xsg_counters c0, c1;
+    mrx_xsg_dominfo di;
+    mrx_xsg *g = mrx_xsg_open(NULL);
+    unsigned k;
+
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(g);
+    xwrite(h, "/local/domain/33/memory/target", "262144", 6);
+    xwrite(h, "/local/domain/33/memory/static-max", "786432", 6);
+    xwrite(h, "/local/domain/33/name", "web-1", 5);
+    ck_assert_int_eq(mrx_xsg_watch_domain(g, 33), 0);
+    settle(g);
+    mrx_xsg_counters_get(g, &c0);
+    for (k = 0; k < 3; k++) {
+        ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+        ck_assert_int_eq(di.target_rc, 0);
+        ck_assert_uint_eq(di.target_kb, 262144);
+        ck_assert_int_eq(di.static_max_rc, 0);
+        ck_assert_uint_eq(di.static_max_kb, 786432);
+        ck_assert_int_eq(di.name_rc, 0);
+        ck_assert_str_eq(di.name, "web-1");
+    }
+    mrx_xsg_counters_get(g, &c1);
+    ck_assert_uint_eq(c1.tool_reads - c0.tool_reads, 1);
+    ck_assert_uint_eq(c1.tool_cached - c0.tool_cached, 2);
+
+    /* xl mem-set, xl rename: the watch fires, the next read sees them */
+    xwrite(h, "/local/domain/33/memory/target", "300000", 6);
+    settle(g);
+    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_uint_eq(di.target_kb, 300000);
+    xwrite(h, "/local/domain/33/name", "web-2", 5);
+    settle(g);
+    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_str_eq(di.name, "web-2");
+    mrx_xsg_counters_get(g, &c1);
+    ck_assert_uint_eq(c1.tool_reads - c0.tool_reads, 3);
+    ck_assert_uint_ge(c1.tool_events - c0.tool_events, 2);
+
+    /* such events are no reason to wake the daemon early */
+    ck_assert_uint_eq(c1.early_wakes - c0.early_wakes, 0);
+
+    /* hostile or missing values: each with its own result */
+    xwrite(h, "/local/domain/33/memory/target", "-5", 2);
+    xwrite(h, "/local/domain/33/name", "a\0b", 3);
+    ck_assert(xs_rm(h, XBT_NULL, "/local/domain/33/memory/static-max"));
+    settle(g);
+    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_int_eq(di.target_rc, -EINVAL);
+    ck_assert_int_eq(di.static_max_rc, -ENOENT);
+    ck_assert_int_ne(di.name_rc, 0);
+    ck_assert_str_eq(di.name, "");
+    mrx_xsg_close(g);
+    xs_close(h);
+}
+END_TEST
+
 START_TEST(report_read_once_per_report)
 {
     struct xs_handle *h = xs_open(0);
@@ -1000,6 +1242,8 @@ static Suite *parse_suite(void)
     tcase_add_loop_test(tc, report_hostile, 0, NHOSTILE);
     tcase_add_test(tc, report_missing_required);
     tcase_add_test(tc, report_bounds);
+    tcase_add_test(tc, report_node_good);
+    tcase_add_test(tc, report_node_hostile);
     tcase_add_test(tc, xenserver_keys);
     tcase_add_test(tc, xen_new_without_hypervisor);
     suite_add_tcase(s, tc);
@@ -1020,6 +1264,8 @@ static Suite *xenstore_suite(void)
     tcase_add_test(tc, target_write_and_memory_read);
     tcase_add_test(tc, watch_wakes_wait);
     tcase_add_test(tc, report_read_once_per_report);
+    tcase_add_test(tc, report_node_in_xenstore);
+    tcase_add_test(tc, domain_facts_cached);
     tcase_add_test(tc, burst_is_one_wakeup);
     tcase_add_test(tc, flood_is_bounded);
     tcase_add_test(tc, status_roundtrip);

@@ -103,7 +103,7 @@ mx_wait_up() {
         n=0
         for d in "$@"; do
             xenstore-read "/local/domain/$d/data/e2e/oom_kill" >/dev/null 2>&1 &&
-                xenstore-read "/local/domain/$d/data/membalance/available_kb" \
+                xenstore-read "/local/domain/$d/data/membalance/report" \
                     >/dev/null 2>&1 && n=$((n + 1))
         done
         [ "$n" = $# ] && break
@@ -196,7 +196,7 @@ mx_reusable() {
     local role=$1 d=${MXD[$1]:-} f
     [ -n "$d" ] && [ "$(xl domid "$(mx_name "$role")" 2>/dev/null)" = "$d" ] || return 1
     [ "$(xenstore-read "/local/domain/$d/data/e2e/oom_kill" 2>/dev/null)" = 0 ] || return 1
-    xenstore-read "/local/domain/$d/data/membalance/available_kb" >/dev/null 2>&1 || return 1
+    xenstore-read "/local/domain/$d/data/membalance/report" >/dev/null 2>&1 || return 1
     f=$CONSOLE_DIR/guest-$(mx_name "$role").log
     [ "$role" != steady ] || ! tr -d '\r' < "$f" | grep -q "^GUEST-E2E steady memhog exited"
 }

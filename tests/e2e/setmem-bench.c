@@ -53,6 +53,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include <libxl.h>
@@ -264,6 +265,31 @@ static double uptime_s(void)
 }
 
 /* A decimal XenStore value of the domain, or -1. */
+/* A uint64_t field (at offset off) of the agent's report of domid as
+ * libmemrex reads it (its report node); -1 when none or refused. */
+static long long report_num(struct xs_handle *xs, uint32_t domid, size_t off)
+{
+    char path[96], why[160], *v;
+    mrx_guest_stats gs;
+    uint64_t n;
+    unsigned int len;
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/" MRX_GUEST_DIR "/"
+             MRX_GUEST_REPORT_NODE, domid);
+    v = xs_read(xs, XBT_NULL, path, &len);
+    if (!v)
+        return -1;
+    rc = mrx_guest_report_parse(v, len, 0, 0, &gs, why, sizeof(why));
+    free(v);
+    if (rc)
+        return -1;
+    memcpy(&n, (const char *)&gs + off, sizeof(n));
+    return (long long)n;
+}
+#define REPORT_NUM(xs, domid, field) \
+    report_num((xs), (domid), offsetof(mrx_guest_stats, field))
+
 static long long xs_num(struct xs_handle *xs, uint32_t domid, const char *key)
 {
     char path[96], *v, *end;
@@ -325,14 +351,14 @@ static int do_settle(bench *b, int wait_s, uint64_t kb)
         snprintf(rate, sizeof(rate), "%.1f",
                  (double)llabs(cur - from) / 1024 / (t / 1000.0));
     /* two fresh agent reports: MemTotal after the balloon settled */
-    seq0 = xs_num(b->xs, b->domid, "data/membalance/seq");
+    seq0 = REPORT_NUM(b->xs, b->domid, seq);
     seq = seq0;
     while (seq0 >= 0 && seq < seq0 + 2 && now_us() < deadline + 10000000LL) {
         usleep(100000);
-        seq = xs_num(b->xs, b->domid, "data/membalance/seq");
+        seq = REPORT_NUM(b->xs, b->domid, seq);
     }
     total = seq0 >= 0 && seq >= seq0 + 2 ?
-            xs_num(b->xs, b->domid, "data/membalance/total_kb") : -1;
+            REPORT_NUM(b->xs, b->domid, total_kb) : -1;
     cur = current_kb(b, b->domid);
     if (total > 0 && cur > 0)
         snprintf(offset, sizeof(offset), "%lld", cur - total);
@@ -390,7 +416,7 @@ static int do_watch(bench *b, int interval_ms, int every, double up0,
             fprintf(m, " %s=", doms[i]);
             put_num(m, current_kb(b, id[i]), ",");
             put_num(m, xs_num(b->xs, id[i], "memory/target"), ",");
-            put_num(m, xs_num(b->xs, id[i], "data/membalance/available_kb"),
+            put_num(m, REPORT_NUM(b->xs, id[i], available_kb),
                     "");
         }
         fclose(m);

@@ -76,27 +76,72 @@ out:
     return cap;
 }
 
+/* memory/target, memory/static-max and name of a domain: from the
+ * XenStore side's watched cache (no round trip while nothing changed),
+ * else through libxl as it would read them.  Returns 0, or 1 when the
+ * domain has no target yet (it is being built or destroyed). */
+static int tool_facts(xen *x, const libxl_dominfo *info,
+                      uint64_t host_total_kb, mrx_xsg_dominfo *di)
+{
+    uint32_t domid = info->domid;
+    char *name;
+    int rc;
+
+    rc = mrx_xsg_read_domain(x->xsg, domid, host_total_kb, di);
+    if (rc) {
+        di->target_rc = di->static_max_rc = di->name_rc = -ENOENT;
+        di->name[0] = '\0';
+    }
+    /* No memory/target: libxl's reader (it fills dom0's in, and tells
+     * a domain being built or destroyed). */
+    if (di->target_rc) {
+        rc = libxl_get_memory_target(x->ctx, domid, &di->target_kb);
+        if (rc) {
+            if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_TARGET))
+                xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 ": "
+                        "no memory target yet (libxl error %d); left out "
+                        "while it is built or destroyed (logged once)",
+                        domid, rc);
+            return 1;
+        }
+    }
+    /* maxmem follows the target (enforce), so the configured maximum
+     * is memory/static-max; the hypervisor's limit only when absent. */
+    if (di->static_max_rc) {
+        if (di->static_max_rc != -ENOENT &&
+            mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_STATIC_MAX))
+            xtl_log(x->b.lg, XTL_WARN, -di->static_max_rc, XEN, "domain %"
+                    PRIu32 ": memory/static-max unusable; using the "
+                    "hypervisor's limit (logged once)", domid);
+        di->static_max_kb = info->max_memkb;
+        if (di->static_max_kb == LIBXL_MEMKB_DEFAULT ||
+            di->static_max_kb > host_total_kb)
+            di->static_max_kb = host_total_kb;
+    }
+    if (di->name_rc) {
+        name = libxl_domid_to_name(x->ctx, domid);
+        if (name) {
+            mrx_strlcpy(di->name, name, sizeof(di->name));
+            free(name);
+        } else if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NAME)) {
+            xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 " has no "
+                    "name (logged once)", domid);
+        }
+    }
+    return 0;
+}
+
 /* Fills one domain of the snapshot.  Returns 0, 1 when the domain is
  * not there any more (it is then left out), or -errno. */
 static int add_dom(xen *x, mrx_snapshot *s, const libxl_dominfo *info)
 {
     uint32_t domid = info->domid;
-    uint64_t target = 0, smax = 0;
-    char *name;
+    mrx_xsg_dominfo di;
     mrx_dom *d;
     int rc;
 
-    /* memory/target is written once the domain is built; a domain
-     * without one is being built or destroyed: not ours this tick. */
-    rc = libxl_get_memory_target(x->ctx, domid, &target);
-    if (rc) {
-        if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_TARGET))
-            xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 ": no "
-                    "memory target yet (libxl error %d); left out while "
-                    "it is built or destroyed (logged once)", domid, rc);
+    if (tool_facts(x, info, s->host_total_kb, &di))
         return 1;
-    }
-
     d = mrx_snapshot_add(s);
     if (!d) {
         xtl_log(x->b.lg, XTL_ERROR, ENOMEM, XEN, "snapshot of domain %"
@@ -105,35 +150,15 @@ static int add_dom(xen *x, mrx_snapshot *s, const libxl_dominfo *info)
     }
     d->domid = domid;
     d->is_dom0 = domid == 0;
-    name = libxl_domid_to_name(x->ctx, domid);
-    if (name) {
-        mrx_strlcpy(d->name, name, sizeof(d->name));
-        free(name);
-    } else if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NAME)) {
-        xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 " has no "
-                "name (logged once)", domid);
-    }
+    mrx_strlcpy(d->name, di.name, sizeof(d->name));
     d->current_kb = info->current_memkb;
-    d->target_kb = target;
-
-    /* maxmem follows the target (enforce), so the configured maximum
-     * is memory/static-max; the hypervisor's limit only when absent. */
-    rc = mrx_xsg_read_static_max(x->xsg, domid, s->host_total_kb, &smax);
-    if (rc) {
-        if (rc != -ENOENT && rc != -ENOTCONN &&
-            mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_STATIC_MAX))
-            xtl_log(x->b.lg, XTL_WARN, -rc, XEN, "domain %" PRIu32 ": "
-                    "memory/static-max unusable; using the hypervisor's "
-                    "limit (logged once)", domid);
-        smax = info->max_memkb;
-        if (smax == LIBXL_MEMKB_DEFAULT || smax > s->host_total_kb)
-            smax = s->host_total_kb;
-    }
-    d->static_max_kb = smax;
+    d->target_kb = di.target_kb;
+    d->static_max_kb = di.static_max_kb;
     d->cpu_cap = cpu_cap_of(x, domid);
     d->vcpus = info->vcpu_online;
 
-    rc = mrx_xsg_read_stats(x->xsg, domid, smax, s->host_total_kb, &d->gs);
+    rc = mrx_xsg_read_stats(x->xsg, domid, d->static_max_kb,
+                            s->host_total_kb, &d->gs);
     if (rc)
         d->gs.valid = false;     /* XenStore trouble: logged, retried */
     if (!d->gs.valid && !rc &&

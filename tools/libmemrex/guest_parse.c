@@ -19,6 +19,8 @@
 
 /* Cumulative counters and sequence numbers. */
 #define COUNTER_MAX      ((uint64_t)1 << 62)
+/* Longest key of a pair in a report node. */
+#define KEY_MAX          32
 
 int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
                           uint64_t *out)
@@ -213,6 +215,77 @@ int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
     gs->psi_full_us = v[K_PSI_FULL_US];
     gs->valid = true;
     return 0;
+}
+
+/* Length of the key of a "key=value" pair at p (n bytes), or 0. */
+static size_t pair_key_len(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && i <= KEY_MAX; i++) {
+        char c = p[i];
+
+        if (c == '=')
+            return i;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 0;
+}
+
+int mrx_guest_report_parse(const char *text, size_t text_len,
+                           uint64_t static_max_kb, uint64_t host_total_kb,
+                           mrx_guest_stats *gs, char *why, size_t len)
+{
+    mrx_guest_kv kv[K_NKEYS];
+    size_t off = 0;
+    unsigned pairs = 0, k;
+
+    memset(gs, 0, sizeof(*gs));
+    for (k = 0; k < K_NKEYS; k++) {
+        kv[k].key = keyspec[k].name;
+        kv[k].val = NULL;
+        kv[k].len = 0;
+    }
+    if (!text || !text_len || text_len > MRX_GUEST_REPORT_MAX) {
+        whyf(why, len, "report of %zu bytes (1 to %d accepted)",
+             text ? text_len : 0, MRX_GUEST_REPORT_MAX);
+        return EINVAL;
+    }
+    while (off < text_len) {
+        const char *p = text + off, *sp;
+        size_t n, klen;
+        char shown[48];
+
+        sp = memchr(p, ' ', text_len - off);
+        n = sp ? (size_t)(sp - p) : text_len - off;
+        klen = pair_key_len(p, n);
+        if (++pairs > MRX_GUEST_REPORT_PAIRS) {
+            whyf(why, len, "more than %d pairs", MRX_GUEST_REPORT_PAIRS);
+            return EINVAL;
+        }
+        if (!klen || (sp && off + n + 1 == text_len)) {
+            quote(shown, sizeof(shown), p, n);
+            whyf(why, len, "\"%s\" is not a key=value pair followed by "
+                 "one space or the end", shown);
+            return EINVAL;
+        }
+        for (k = 0; k < K_NKEYS; k++) {
+            if (strlen(keyspec[k].name) != klen ||
+                memcmp(keyspec[k].name, p, klen))
+                continue;
+            if (kv[k].val) {
+                whyf(why, len, "%s given twice", keyspec[k].name);
+                return EINVAL;
+            }
+            kv[k].val = p + klen + 1;
+            kv[k].len = n - klen - 1;
+            break;
+        }
+        off += n + (sp ? 1 : 0);
+    }
+    return mrx_guest_stats_parse_kv(kv, K_NKEYS, static_max_kb,
+                                    host_total_kb, gs, why, len);
 }
 
 int mrx_xsg_parse_xenserver(const char *total, size_t total_len,

@@ -630,8 +630,15 @@ const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
 /* Where a guest agent reports, relative to /local/domain/<domid>/
  * (docs/xenstore-paths.md describes every key). */
 #define MRX_GUEST_DIR           "data/membalance"
-/* Protocol version a report must carry in MRX_GUEST_DIR/version. */
+/* Protocol version a report must carry (its version key). */
 #define MRX_GUEST_PROTOCOL      1
+/* The node under MRX_GUEST_DIR holding a whole report in one value,
+ * "key=value" pairs separated by single spaces (one write, one read);
+ * an agent without it writes every key as a node of its own. */
+#define MRX_GUEST_REPORT_NODE   "report"
+/* Longest report node accepted, in bytes, and most pairs in it. */
+#define MRX_GUEST_REPORT_MAX    2048
+#define MRX_GUEST_REPORT_PAIRS  64
 /* Longest guest-written value accepted, in bytes. */
 #define MRX_GUEST_VALUE_MAX     32
 /* Largest load average accepted, x100. */
@@ -668,6 +675,15 @@ typedef struct mrx_guest_kv {
 int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
                              uint64_t static_max_kb, uint64_t host_total_kb,
                              mrx_guest_stats *gs, char *why, size_t len);
+
+/* Validates a report node (MRX_GUEST_REPORT_NODE) of text_len bytes as
+ * mrx_guest_stats_parse_kv does its pairs: "key=value" pairs separated
+ * by single spaces, keys of [a-z0-9_], each at most once, at most
+ * MRX_GUEST_REPORT_PAIRS pairs in MRX_GUEST_REPORT_MAX bytes; unknown
+ * keys are ignored.  Returns 0 or EINVAL with the problem in why. */
+int mrx_guest_report_parse(const char *text, size_t text_len,
+                           uint64_t static_max_kb, uint64_t host_total_kb,
+                           mrx_guest_stats *gs, char *why, size_t len);
 
 #endif /* MEMREX_H */
 

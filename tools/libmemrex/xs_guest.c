@@ -21,6 +21,7 @@
 #define XSG "xenstore"
 
 #define TOK_DOMAIN       "mrx-dom"
+#define TOK_MEMORY       "mrx-mem"
 #define TOK_INTRODUCE    "mrx-introduce"
 #define TOK_RELEASE      "mrx-release"
 /* Times a report is re-read when its seq moves under the reader. */
@@ -41,6 +42,10 @@ typedef struct xsg_dom {
     bool cached;
     mrx_guest_stats gs;
     uint64_t gs_ms, gs_static_max_kb, gs_host_total_kb;
+    /* The toolstack's nodes (memory/, name), kept the same way. */
+    bool tool_dirty, tool_cached;
+    mrx_xsg_dominfo di;
+    uint64_t di_ms, di_host_total_kb;
 } xsg_dom;
 
 struct mrx_xsg {
@@ -145,48 +150,73 @@ bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
     return true;
 }
 
-static void dom_paths(uint32_t domid, char *seq, char *meminfo, size_t len)
+/* The nodes watched for a domain: its report node, seq (the last key
+ * an agent without one writes), XenServer's meminfo_free, and what the
+ * toolstack writes (memory/, name). */
+#define WATCHED 5
+typedef struct watch_path {
+    char path[96];
+    const char *token;
+} watch_path;
+
+static void watch_paths(uint32_t domid, watch_path w[WATCHED])
 {
-    snprintf(seq, len, "/local/domain/%" PRIu32 "/" MRX_GUEST_DIR "/seq",
-             domid);
-    snprintf(meminfo, len, "/local/domain/%" PRIu32 "/data/meminfo_free",
-             domid);
+    static const struct {
+        const char *node, *token;
+    } node[WATCHED] = {
+        { MRX_GUEST_DIR "/" MRX_GUEST_REPORT_NODE, TOK_DOMAIN },
+        { MRX_GUEST_DIR "/seq", TOK_DOMAIN },
+        { "data/meminfo_free", TOK_DOMAIN },
+        { "memory", TOK_MEMORY },
+        { "name", TOK_MEMORY },
+    };
+    unsigned i;
+
+    for (i = 0; i < WATCHED; i++) {
+        snprintf(w[i].path, sizeof(w[i].path), "/local/domain/%" PRIu32
+                 "/%s", domid, node[i].node);
+        w[i].token = node[i].token;
+    }
 }
 
-/* Watches a domain's seq key and XenServer's data/meminfo_free. */
 static int watch_dom(mrx_xsg *g, xsg_dom *d)
 {
-    char seq[96], meminfo[96];
+    watch_path w[WATCHED];
+    unsigned i;
 
     if (!g->xsh)
         return -ENOTCONN;
-    dom_paths(d->domid, seq, meminfo, sizeof(seq));
-    if (!xs_watch(g->xsh, seq, TOK_DOMAIN) ||
-        !xs_watch(g->xsh, meminfo, TOK_DOMAIN)) {
-        int err = errno;
+    watch_paths(d->domid, w);
+    for (i = 0; i < WATCHED; i++) {
+        int err;
 
+        if (xs_watch(g->xsh, w[i].path, w[i].token))
+            continue;
+        err = errno;
         xsg_log(g->lg, XTL_ERROR, err, XSG, "watching domain %" PRIu32
-                "'s report", d->domid);
+                "'s %s", d->domid, w[i].path);
         if (conn_lost(err))
             g->broken = true;
         return -err;
     }
     d->watched = true;
     d->dirty = true;         /* whatever was read before, read anew */
+    d->tool_dirty = true;
     return 0;
 }
 
 static void unwatch_dom(mrx_xsg *g, xsg_dom *d)
 {
-    char seq[96], meminfo[96];
+    watch_path w[WATCHED];
+    unsigned i;
 
     if (!g->xsh || !d->watched)
         return;
-    dom_paths(d->domid, seq, meminfo, sizeof(seq));
+    watch_paths(d->domid, w);
     /* A domain that is gone may have taken its nodes with it: either
      * way the watch is dropped. */
-    xs_unwatch(g->xsh, seq, TOK_DOMAIN);
-    xs_unwatch(g->xsh, meminfo, TOK_DOMAIN);
+    for (i = 0; i < WATCHED; i++)
+        xs_unwatch(g->xsh, w[i].path, w[i].token);
     d->watched = false;
 }
 
@@ -404,6 +434,34 @@ out:
     return rc;
 }
 
+/* The report node: one read.  -ENOENT when there is none (an agent
+ * writing one node per key, or none), -EPIPE when the connection
+ * failed, 0 otherwise (gs->valid false when refused). */
+static int read_report_node(mrx_xsg *g, xsg_dom *d, const char *base,
+                            uint64_t static_max_kb, uint64_t host_total_kb,
+                            mrx_guest_stats *gs)
+{
+    char path[128], why[200];
+    unsigned len = 0;
+    bool lost = false;
+    char *v;
+
+    snprintf(path, sizeof(path), "%s/" MRX_GUEST_REPORT_NODE, base);
+    v = read_node(g, path, &len, &lost);
+    if (!v)
+        return lost ? -EPIPE : -ENOENT;
+    g->cnt.reports_read++;
+    if (mrx_guest_report_parse(v, len, static_max_kb, host_total_kb, gs,
+                               why, sizeof(why))) {
+        g->cnt.reports_rejected++;
+        if (mrx_xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_REPORT))
+            xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
+                    "in %s ignored: %s (logged once)", d->domid, path, why);
+    }
+    free(v);
+    return 0;
+}
+
 /* Whether the report read last still stands: read under a watch that
  * has fired nothing since, against the same bounds, and recently (a
  * lost event costs at most MRX_XSG_REREAD_MS).  Ticks come on every
@@ -447,7 +505,12 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
     snprintf(base, sizeof(base), "/local/domain/%" PRIu32 "/" MRX_GUEST_DIR,
              domid);
 
-    /* seq is written last: read it first and again at the end, and
+    rc = read_report_node(g, d, base, static_max_kb, host_total_kb, gs);
+    if (rc != -ENOENT)
+        goto out;
+    rc = 0;
+
+    /* An agent without the report node: seq is written last: read it first and again at the end, and
      * take the report only if it did not move in between. */
     for (attempt = 0; attempt < READ_RETRIES; attempt++) {
         for (k = 0; k < K_NKEYS; k++) {
@@ -514,6 +577,62 @@ out:
         free(val[k]);
     free(seq2);
     return rc;
+}
+
+/* name of a domain, the toolstack's; -ENOENT, -EPIPE or 0. */
+static int read_name(mrx_xsg *g, uint32_t domid, char *name, size_t size)
+{
+    char path[96];
+    unsigned len = 0;
+    bool lost = false;
+    char *v;
+
+    name[0] = '\0';
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/name", domid);
+    v = read_node(g, path, &len, &lost);
+    if (!v)
+        return lost ? -EPIPE : -ENOENT;
+    if (len && len < size && !memchr(v, '\0', len)) {
+        memcpy(name, v, len);
+        name[len] = '\0';
+    }
+    free(v);
+    return name[0] ? 0 : -EINVAL;
+}
+
+int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
+                        mrx_xsg_dominfo *di)
+{
+    xsg_dom *d;
+
+    memset(di, 0, sizeof(*di));
+    if (!g->xsh || g->broken)
+        return -ENOTCONN;
+    d = get_dom(g, domid);
+    if (!d)
+        return -ENOMEM;
+    if (d->tool_cached && d->watched && !d->tool_dirty &&
+        d->di_host_total_kb == host_total_kb &&
+        mrx_xsg_now_ms() - d->di_ms < MRX_XSG_REREAD_MS) {
+        *di = d->di;
+        g->cnt.tool_cached++;
+        return 0;
+    }
+    d->tool_dirty = false;
+    d->tool_cached = false;
+    di->target_rc = mrx_xsg_read_memory(g, domid, "target", 0,
+                                        &di->target_kb);
+    di->static_max_rc = mrx_xsg_read_static_max(g, domid, host_total_kb,
+                                                &di->static_max_kb);
+    di->name_rc = read_name(g, domid, di->name, sizeof(di->name));
+    if (g->broken)
+        return -EPIPE;
+    g->cnt.tool_reads++;
+    d->di = *di;
+    d->di_ms = mrx_xsg_now_ms();
+    d->di_host_total_kb = host_total_kb;
+    d->tool_cached = true;
+    return 0;
 }
 
 int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
@@ -623,7 +742,7 @@ static void take_event(mrx_xsg *g, char **ev)
         g->pending = true;
         return;
     }
-    if (!strcmp(tok, TOK_DOMAIN)) {
+    if (!strcmp(tok, TOK_DOMAIN) || !strcmp(tok, TOK_MEMORY)) {
         const char *rest = NULL;
         int64_t id = path_domid(path, &rest);
         xsg_dom *d;
@@ -633,6 +752,13 @@ static void take_event(mrx_xsg *g, char **ev)
         d = find_dom(g, (uint32_t)id);
         if (!d || !d->live)
             return;          /* a late event of a forgotten domain */
+        if (!strcmp(tok, TOK_MEMORY)) {
+            /* read at the next sample; no early tick for it (the
+             * daemon's own target changes come back this way) */
+            d->tool_dirty = true;
+            g->cnt.tool_events++;
+            return;
+        }
         if (!strncmp(rest, "/data/meminfo_free", 18))
             d->xenserver_events++;
         d->dirty = true;

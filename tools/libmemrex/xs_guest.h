@@ -51,7 +51,19 @@ typedef struct mrx_xsg_counters {
     uint64_t reports_read;
     uint64_t reports_rejected;
     uint64_t reports_cached; /* reads answered from the last report */
+    uint64_t tool_events;    /* events on a domain's memory/ or name */
+    uint64_t tool_reads;     /* mrx_xsg_read_domain reading XenStore */
+    uint64_t tool_cached;    /* ... answering from what it read last */
 } mrx_xsg_counters;
+
+/* What the toolstack wrote of a domain, each with its own result (0,
+ * -ENOENT, -EINVAL, -ERANGE): memory/target, memory/static-max (the
+ * host's memory when above it, as mrx_xsg_read_static_max) and name. */
+typedef struct mrx_xsg_dominfo {
+    int target_rc, static_max_rc, name_rc;
+    uint64_t target_kb, static_max_kb;
+    char name[MRX_NAME_LEN];
+} mrx_xsg_dominfo;
 
 /* Connects to XenStore (xs_open; XENSTORED_PATH is honoured) and
  * watches @introduceDomain and @releaseDomain.  NULL, logged, on
@@ -79,6 +91,14 @@ int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid);
  * itself failed. */
 int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
                        uint64_t host_total_kb, mrx_guest_stats *gs);
+
+/* Reads what the toolstack wrote of domid into di.  Like reports, it
+ * is read under a watch (memory/ and name) and given again without a
+ * XenStore read until the watch fires, the connection is made anew or
+ * MRX_XSG_REREAD_MS pass; three reads otherwise.  Returns 0, or
+ * -ENOTCONN / -EPIPE / -ENOMEM when XenStore itself failed. */
+int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
+                        mrx_xsg_dominfo *di);
 
 /* memory/static-max of a domain (written by the toolstack), bounded by
  * host_total_kb.  Returns 0, or -ENOENT / -EINVAL / -errno. */

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,12 +314,13 @@ static bool put(struct xs_handle *h, xs_transaction_t t, const char *dir,
 static const char *const key_name[K_NKEYS] = { MRX_REPORT_KEYS(KEY_NAME) };
 #undef KEY_NAME
 
-/* The value of key k in a report of s; false when s has none (seq is
- * the writer's, written last). */
-static bool value_of(const agent_sample *s, unsigned k, uint64_t *v)
+/* The value of key k in a report of s; false when s has none. */
+static bool value_of(const agent_sample *s, uint64_t seq, unsigned k,
+                     uint64_t *v)
 {
     switch ((mrx_report_key)k) {
     case K_VERSION:      *v = MRX_GUEST_PROTOCOL; return true;
+    case K_SEQ:          *v = seq; return true;
     case K_TOTAL:        *v = s->total_kb; return true;
     case K_FREE:         *v = s->free_kb; return true;
     case K_AVAILABLE:    *v = s->available_kb; return true;
@@ -339,44 +341,67 @@ static bool value_of(const agent_sample *s, unsigned k, uint64_t *v)
     case K_PSI_FULL60:   *v = s->psi_full60; return s->have_psi;
     case K_PSI_SOME_US:  *v = s->psi_some_us; return s->have_psi;
     case K_PSI_FULL_US:  *v = s->psi_full_us; return s->have_psi;
-    case K_SEQ:
     case K_NKEYS:
         break;
     }
     return false;
 }
 
-/* Writes one report in a transaction, seq last.  0, or -errno. */
-static int write_report(struct xs_handle *h, const opts *o,
-                        const agent_sample *s, uint64_t seq)
+/* The report node's value: "key=value" pairs, single spaces. */
+static unsigned format_report(const agent_sample *s, uint64_t seq,
+                              char *buf, size_t len)
 {
-    const char *d = o->prefix;
+    size_t off = 0;
+    unsigned k;
+    uint64_t v;
+
+    buf[0] = '\0';
+    for (k = 0; k < K_NKEYS; k++) {
+        int n;
+
+        if (!value_of(s, seq, k, &v))
+            continue;
+        n = snprintf(buf + off, len - off, "%s%s=%" PRIu64, off ? " " : "",
+                     key_name[k], v);
+        if (n < 0 || (size_t)n >= len - off)
+            break;               /* cannot happen: the buffer fits all */
+        off += (size_t)n;
+    }
+    return (unsigned)off;
+}
+
+/* Writes one report: the report node, one write.  The first write of a
+ * run also removes the nodes an older agent wrote one per key, and
+ * --xenserver-keys adds data/meminfo_*, in one transaction then.
+ * 0, or -errno. */
+static int write_report(struct xs_handle *h, const opts *o,
+                        const agent_sample *s, uint64_t seq, bool first)
+{
+    char path[320], text[MRX_GUEST_REPORT_MAX];
+    unsigned len = format_report(s, seq, text, sizeof(text)), k;
     int attempt;
+
+    snprintf(path, sizeof(path), "%s/" MRX_GUEST_REPORT_NODE, o->prefix);
+    if (!first && !o->xenserver_keys)
+        return xs_write(h, XBT_NULL, path, text, len) ? 0 : -errno;
 
     for (attempt = 0; attempt < 5; attempt++) {
         xs_transaction_t t = xs_transaction_start(h);
-        bool ok;
+        bool ok = true;
 
         if (t == XBT_NULL)
             return -errno;
-        unsigned k;
-        uint64_t v;
+        for (k = 0; ok && first && k < K_NKEYS; k++) {
+            char old[320];
 
-        ok = true;
-        for (k = 0; ok && k < K_NKEYS; k++)
-            if (k != K_SEQ && value_of(s, k, &v))
-                ok = put(h, t, d, key_name[k], v);
-        if (ok && !s->have_sla && o->sla_file) {
-            char path[320];
-
-            snprintf(path, sizeof(path), "%s/%s", d, key_name[K_SLA]);
-            ok = xs_rm(h, t, path) || errno == ENOENT;
+            snprintf(old, sizeof(old), "%s/%s", o->prefix, key_name[k]);
+            ok = xs_rm(h, t, old) || errno == ENOENT;
         }
+        if (ok)
+            ok = xs_write(h, t, path, text, len);
         if (ok && o->xenserver_keys)
             ok = put(h, t, o->xs_data, "meminfo_total", s->total_kb) &&
                  put(h, t, o->xs_data, "meminfo_free", s->available_kb);
-        if (ok)
-            ok = put(h, t, d, key_name[K_SEQ], seq);
         if (!ok) {
             int err = errno;
 
@@ -391,17 +416,44 @@ static int write_report(struct xs_handle *h, const opts *o,
     return -EAGAIN;
 }
 
-/* The seq a previous run left, so that a restart keeps it moving. */
+/* The value of seq in a report node, 0 when it has none. */
+static uint64_t seq_in(const char *v, unsigned len)
+{
+    static const char key[] = "seq=";
+    const char *p = v, *end = v + len;
+    size_t n;
+
+    while (p && end - p > (ptrdiff_t)(sizeof(key) - 1)) {
+        if (!strncmp(p, key, sizeof(key) - 1)) {
+            p += sizeof(key) - 1;
+            n = strspn(p, "0123456789");
+            return n && n < 20 ? strtoull(p, NULL, 10) : 0;
+        }
+        p = memchr(p, ' ', (size_t)(end - p));
+        if (p)
+            p++;
+    }
+    return 0;
+}
+
+/* The seq a previous run left (in the report node, or in the seq node
+ * of an older agent), so that a restart keeps it moving. */
 static uint64_t first_seq(struct xs_handle *h, const opts *o)
 {
     char path[320], *v;
     unsigned len = 0;
     uint64_t seq = 0;
 
-    snprintf(path, sizeof(path), "%s/seq", o->prefix);
+    snprintf(path, sizeof(path), "%s/" MRX_GUEST_REPORT_NODE, o->prefix);
     v = xs_read(h, XBT_NULL, path, &len);
-    if (v && len > 0 && len < 21 && strspn(v, "0123456789") == len)
-        seq = strtoull(v, NULL, 10);
+    if (v) {
+        seq = seq_in(v, len);
+    } else {
+        snprintf(path, sizeof(path), "%s/seq", o->prefix);
+        v = xs_read(h, XBT_NULL, path, &len);
+        if (v && len > 0 && len < 20 && strspn(v, "0123456789") == len)
+            seq = strtoull(v, NULL, 10);
+    }
     free(v);
     if (seq >= (UINT64_C(1) << 62))
         seq = 0;
@@ -447,7 +499,7 @@ static int run_once(const opts *o)
         return 1;
     }
     seq = first_seq(h, o);
-    rc = write_report(h, o, &s, seq);
+    rc = write_report(h, o, &s, seq, true);
     xs_close(h);
     if (rc) {
         logmsg(LOG_ERR, "writing under %s: %s", o->prefix, strerror(-rc));
@@ -467,6 +519,7 @@ static int run_loop(const opts *o)
     uint64_t seq = 0, last_write = 0, retry_at = 0;
     unsigned backoff = 0;
     bool have_last = false, read_failing = false, write_failing = false;
+    bool cleaned = false;    /* an older agent's nodes removed */
     char why[256];
     int rc, trig = psi_trigger(o->proc_dir);
 
@@ -506,7 +559,7 @@ static int run_loop(const opts *o)
         }
         if (h && (!have_last || now - last_write >= o->interval_s * 1000ull ||
                   significant(&last, &cur))) {
-            rc = write_report(h, o, &cur, seq);
+            rc = write_report(h, o, &cur, seq, !cleaned);
             if (rc) {
                 if (!write_failing)
                     logmsg(LOG_WARNING, "writing under %s: %s (retrying)",
@@ -523,6 +576,7 @@ static int run_loop(const opts *o)
                 write_failing = false;
                 logmsg(LOG_DEBUG, "report %" PRIu64, seq);
                 seq++;
+                cleaned = true;
                 last = cur;
                 have_last = true;
                 last_write = now;
