@@ -50,7 +50,11 @@ typedef struct xsg_dom {
 
 struct mrx_xsg {
     xentoollog_logger *lg;
-    struct xs_handle *xsh;
+    struct xs_handle *xsh;   /* the watches and their events */
+    /* Reads and the status: a connection without watches answers in
+     * the caller's thread, where a watching one hands every reply over
+     * from its reader thread (twice the cost of a read). */
+    struct xs_handle *rxsh;
     bool broken;             /* the connection failed: reconnect */
     bool pending;            /* events seen since the last return */
     bool status_dir_ready;
@@ -153,7 +157,7 @@ bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
 /* The nodes watched for a domain: its report node, seq (the last key
  * an agent without one writes), XenServer's meminfo_free, and what the
  * toolstack writes (memory/, name). */
-#define WATCHED 5
+#define WATCHED MRX_XSG_WATCHES_PER_DOMAIN
 typedef struct watch_path {
     char path[96];
     const char *token;
@@ -236,6 +240,14 @@ static int xsg_connect(mrx_xsg *g)
         g->xsh = NULL;
         return -err;
     }
+    g->rxsh = xs_open(0);
+    if (!g->rxsh) {
+        int err = errno;
+
+        xs_close(g->xsh);
+        g->xsh = NULL;
+        return -err;
+    }
     g->broken = false;
     g->status_dir_ready = false;
     for (i = 0; i < g->n; i++) {
@@ -246,6 +258,15 @@ static int xsg_connect(mrx_xsg *g)
     return 0;
 }
 
+static void xsg_disconnect(mrx_xsg *g)
+{
+    if (g->xsh)
+        xs_close(g->xsh);
+    if (g->rxsh)
+        xs_close(g->rxsh);
+    g->xsh = g->rxsh = NULL;
+}
+
 /* Drops the connection (and the events queued in it) and connects
  * again, at most once per backoff period.  0 when connected. */
 static int xsg_reconnect(mrx_xsg *g, const char *why)
@@ -253,19 +274,13 @@ static int xsg_reconnect(mrx_xsg *g, const char *why)
     uint64_t now = mrx_xsg_now_ms();
     int rc;
 
-    if (g->xsh) {
-        xs_close(g->xsh);
-        g->xsh = NULL;
-    }
+    xsg_disconnect(g);
     if (now < g->next_reconnect_ms)
         return -EAGAIN;
     g->cnt.reconnects++;
     rc = xsg_connect(g);
     if (rc) {
-        if (g->xsh) {
-            xs_close(g->xsh);
-            g->xsh = NULL;
-        }
+        xsg_disconnect(g);
         g->backoff_ms = g->backoff_ms ? MRX_MIN(g->backoff_ms * 2, 30000u)
                                       : 500u;
         g->next_reconnect_ms = now + g->backoff_ms;
@@ -305,12 +320,11 @@ void mrx_xsg_close(mrx_xsg *g)
 {
     if (!g)
         return;
-    if (g->xsh && g->published &&
-        !xs_rm(g->xsh, XBT_NULL, MRX_XS_STATUS_DIR "/status"))
+    if (g->rxsh && g->published &&
+        !xs_rm(g->rxsh, XBT_NULL, MRX_XS_STATUS_DIR "/status"))
         xsg_log(g->lg, XTL_WARN, errno, XSG, "removing "
                 MRX_XS_STATUS_DIR "/status");
-    if (g->xsh)
-        xs_close(g->xsh);
+    xsg_disconnect(g);
     free(g->dom);
     free(g);
 }
@@ -378,7 +392,7 @@ int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n)
 static char *read_node(mrx_xsg *g, const char *path, unsigned *len,
                        bool *lost)
 {
-    char *v = xs_read(g->xsh, XBT_NULL, path, len);
+    char *v = xs_read(g->rxsh, XBT_NULL, path, len);
 
     if (!v && conn_lost(errno)) {
         *lost = true;
@@ -790,7 +804,7 @@ static int drain(mrx_xsg *g, unsigned *budget)
 int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
 {
     uint64_t now = mrx_xsg_now_ms(), deadline = now + timeout_ms;
-    unsigned budget = MRX_XSG_DRAIN_MAX;
+    unsigned budget = MRX_XSG_DRAIN_BUDGET(g->n);
     bool flooded = false;
     int rc = 0;
 
@@ -856,7 +870,7 @@ int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
                 g->pending = true;
                 xsg_log(g->lg, XTL_WARN, -1, XSG, "more than %u XenStore "
                         "events in one wait: dropping the queue",
-                        MRX_XSG_DRAIN_MAX);
+                        MRX_XSG_DRAIN_BUDGET(g->n));
                 xsg_reconnect(g, "an event flood");
             }
         }
@@ -878,8 +892,8 @@ static bool status_dir(mrx_xsg *g, xs_transaction_t t)
 
     if (g->status_dir_ready)
         return true;
-    if (!xs_mkdir(g->xsh, t, MRX_XS_STATUS_DIR) ||
-        !xs_set_permissions(g->xsh, t, MRX_XS_STATUS_DIR, &perm, 1))
+    if (!xs_mkdir(g->rxsh, t, MRX_XS_STATUS_DIR) ||
+        !xs_set_permissions(g->rxsh, t, MRX_XS_STATUS_DIR, &perm, 1))
         return false;
     return true;
 }
@@ -897,7 +911,7 @@ static bool write_status(mrx_xsg *g, xs_transaction_t t, const char *json,
 
     if (!nchunks)
         nchunks = 1;
-    s = xs_read(g->xsh, t, MRX_XS_STATUS_DIR "/status/chunks", &olen);
+    s = xs_read(g->rxsh, t, MRX_XS_STATUS_DIR "/status/chunks", &olen);
     if (s && !mrx_guest_value_parse(s, olen, UINT32_MAX, &v))
         old = (unsigned)v;
     free(s);
@@ -907,20 +921,20 @@ static bool write_status(mrx_xsg *g, xs_transaction_t t, const char *json,
         size_t n = MRX_MIN(len - off, (size_t)MRX_XSG_CHUNK);
 
         snprintf(path, sizeof(path), MRX_XS_STATUS_DIR "/status/%u", i);
-        if (!xs_write(g->xsh, t, path, json + off, (unsigned)n))
+        if (!xs_write(g->rxsh, t, path, json + off, (unsigned)n))
             return false;
     }
     for (i = nchunks; i < old; i++) {
         snprintf(path, sizeof(path), MRX_XS_STATUS_DIR "/status/%u", i);
-        if (!xs_rm(g->xsh, t, path) && errno != ENOENT)
+        if (!xs_rm(g->rxsh, t, path) && errno != ENOENT)
             return false;
     }
     snprintf(num, sizeof(num), "%zu", len);
-    if (!xs_write(g->xsh, t, MRX_XS_STATUS_DIR "/status/length", num,
+    if (!xs_write(g->rxsh, t, MRX_XS_STATUS_DIR "/status/length", num,
                   (unsigned)strlen(num)))
         return false;
     snprintf(num, sizeof(num), "%u", nchunks);
-    return xs_write(g->xsh, t, MRX_XS_STATUS_DIR "/status/chunks", num,
+    return xs_write(g->rxsh, t, MRX_XS_STATUS_DIR "/status/chunks", num,
                     (unsigned)strlen(num));
 }
 
@@ -934,10 +948,10 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
                 "bytes not published (limit %u)", len, MRX_XSG_STATUS_MAX);
         return -E2BIG;
     }
-    if (!g->xsh || g->broken)
+    if (!g->rxsh || g->broken)
         return -ENOTCONN;
     for (attempt = 0; attempt < 5; attempt++) {
-        xs_transaction_t t = xs_transaction_start(g->xsh);
+        xs_transaction_t t = xs_transaction_start(g->rxsh);
         bool ok;
 
         if (t == XBT_NULL) {
@@ -947,10 +961,10 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
         ok = status_dir(g, t) && write_status(g, t, json, len);
         if (!ok) {
             err = errno;
-            xs_transaction_end(g->xsh, t, true);
+            xs_transaction_end(g->rxsh, t, true);
             break;
         }
-        if (xs_transaction_end(g->xsh, t, false)) {
+        if (xs_transaction_end(g->rxsh, t, false)) {
             g->status_dir_ready = true;
             g->published = true;
             return 0;

@@ -15,8 +15,13 @@
 
 /* Nothing a guest reports in KiB is believed above 1 PiB. */
 #define MRX_XSG_KB_MAX       ((uint64_t)1 << 40)
-/* Events drained in one wait before the queue counts as a flood. */
+/* Events drained in one wait before the queue counts as a flood, with
+ * n domains watched: beyond what all their watches may fire at once
+ * (as when they are set anew after a reconnect). */
 #define MRX_XSG_DRAIN_MAX    1024u
+#define MRX_XSG_WATCHES_PER_DOMAIN 5u
+#define MRX_XSG_DRAIN_BUDGET(n) \
+    (MRX_XSG_DRAIN_MAX + (MRX_XSG_WATCHES_PER_DOMAIN + 1) * (n))
 /* A report kept because no event said it changed is read anew after
  * this long all the same, ms. */
 #define MRX_XSG_REREAD_MS    10000u
@@ -120,8 +125,8 @@ int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid);
 /* Waits up to timeout_ms for stop_fd (returns 1) or for guest and
  * domain events (returns 0 early, but never sooner than the minimum
  * wake gap after the previous return, so that a burst is one wake-up).
- * Drains at most MRX_XSG_DRAIN_MAX events per call; beyond that the
- * queue is dropped by reconnecting.  Returns <0 only for poll errors. */
+ * Drains at most MRX_XSG_DRAIN_BUDGET(domains watched) events per
+ * call; beyond that the queue is dropped by reconnecting.  Returns <0 only for poll errors. */
 int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd);
 /* Sets the minimum gap between early wake-ups (tests use small ones). */
 void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms);
