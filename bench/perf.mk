@@ -32,3 +32,13 @@ EXTRA_DIST += bench/bench-reaction.sh bench/bench-quality.sh
 bench-reaction: all xenstored-nohv
 	$(abs_top_srcdir)/bench/bench-reaction.sh $(abs_top_builddir)
 .PHONY: bench-reaction
+
+noinst_PROGRAMS += bench/bench_sample
+bench_bench_sample_SOURCES = bench/bench_sample.c
+bench_bench_sample_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLLOG_CFLAGS)
+bench_bench_sample_LDADD = tools/libmemrex/libmemrex_core.la $(XENSTORE_LIBS) \
+	$(XENTOOLLOG_LIBS)
+EXTRA_DIST += bench/bench-sample.sh
+bench-sample: all xenstored-nohv
+	$(abs_top_srcdir)/bench/bench-sample.sh $(abs_top_builddir)
+.PHONY: bench-sample
