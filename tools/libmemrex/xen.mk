@@ -2,6 +2,9 @@
 tools_libmemrex_libmemrex_core_la_SOURCES += \
 	tools/libmemrex/backend_xen.c \
 	tools/libmemrex/xs_guest.c \
+	tools/libmemrex/xs_report.c \
+	tools/libmemrex/xs_status.c \
+	tools/libmemrex/xs_guest_impl.h \
 	tools/libmemrex/guest_parse.c \
 	tools/libmemrex/xen_target.c \
 	tools/libmemrex/xen_target.h \
