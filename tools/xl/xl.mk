@@ -3,6 +3,8 @@ sbin_PROGRAMS += tools/xl/xl-membalance
 tools_xl_xl_membalance_SOURCES = \
 	tools/xl/xl_membalance.c \
 	tools/xl/xl_membalance.h \
+	tools/xl/xl_membalance_int.h \
+	tools/xl/xl_membalance_start.c \
 	tools/xl/xl_membalance_prom.c \
 	tools/xl/xl_membalance_prom.h \
 	tools/xl/xl_membalance_main.c
