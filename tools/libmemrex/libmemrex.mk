@@ -19,6 +19,8 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/plan.c \
 	tools/libmemrex/filter.c \
 	tools/libmemrex/engine.c \
+	tools/libmemrex/engine_settings.c \
+	tools/libmemrex/engine_impl.h \
 	tools/libmemrex/stuck.c \
 	tools/libmemrex/status_json.c \
 	tools/libmemrex/status_parse.c \
