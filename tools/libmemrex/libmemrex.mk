@@ -25,6 +25,8 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/status_json.c \
 	tools/libmemrex/status_parse.c \
 	tools/libmemrex/sim.c \
+	tools/libmemrex/sim_guest.c \
+	tools/libmemrex/sim_impl.h \
 	tools/libmemrex/sim_workload.c \
 	tools/libmemrex/scenario.c \
 	tools/libmemrex/scenario_default.c \

@@ -19,129 +19,24 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_fault.h"
+#include "sim_impl.h"
 
-#define STEP_MS        100           /* physics step (squeezed: 0.1 s) */
-#define XEN_OWN_KB     (64 * MRX_MIB)/* the hypervisor's own memory */
-#define FAULT_RATE     20000.0       /* pages/s a busy guest touches */
-
-/*
- * What a PV guest does not see of its allocation (MemTotal = allocation
- * - offset): constant in the allocation, growing with maxmem (the
- * struct pages of the memory it could be given).  Measured on Debian's
- * 6.1 guest kernel under Xen 4.17: maxmem 512 MiB -> 57208 KiB at 128,
- * 256 and 450 MiB allocated; maxmem 768 MiB -> 63104 KiB at 128 MiB.
- * Fit: 45416 KiB + 2.25% of maxmem.
- */
-#define PV_OFFSET_KB       45416
-#define PV_OFFSET_PERMYRIAD 225      /* of maxmem, in 1/10000 */
-
-/* An OOM-killed workload is started again this long after the kill
- * (a supervisor restarting its service). */
-#define OOM_RESTART_MS     10000
-
-/* How often a jittering kernel_used is drawn again. */
-#define KERNEL_JITTER_MS   1000
-
-/* A rising step of a risefall that does not wait counts as served when
- * MemAvailable is again STEP + this (the guard of the e2e memhog). */
-#define LAG_GUARD_KB       (24 * MRX_MIB)
-
-typedef struct sim_dom {
-    const mrx_simdom_spec *sp;
-    uint32_t domid;
-    bool live, done;
-    uint64_t current, target;
-    int cpu_cap;
-    uint64_t rng;
-    uint64_t offset_kb;          /* allocation the guest does not see */
-    mrx_wl_state ws;             /* the workload's own state */
-    bool wl_running;             /* started, and not killed since */
-    uint64_t wl_t0_ms;           /* when it (re)starts */
-    uint64_t anon;               /* demand now */
-    uint64_t avail_kb;           /* the guest's MemAvailable now */
-    uint64_t kernel_kb;          /* its kernel_used now */
-    uint64_t kernel_ms;          /* when that is drawn again */
-    uint64_t swap_used;
-    double pswpin, pswpout, majflt;
-    double load1, load5, load15;
-    double psi_some_us, psi_full_us;     /* memory stall, cumulative */
-    double psi_some10, psi_some60, psi_full10, psi_full60; /* fractions */
-    bool stalled;                /* flaky balloon: not moving now */
-    uint64_t stall_flip_ms;
-    bool pressure;
-    mrx_guest_stats pub;         /* what the agent last reported */
-    uint64_t pub_ms;
-    uint32_t sla_metric;
-    const mrx_dom_fault *df;
-    bool started;                /* built at least once */
-    uint64_t start_ms;           /* when it was last built */
-    uint64_t boot_at_ms;         /* when its guest boots (boot key) */
-    uint64_t rebuild_ms;         /* destroyed: built again then (0: never) */
-    uint64_t hostile_ctr;        /* a hostile agent's made-up counters */
-    /* growth lag of a risefall: */
-    uint64_t lag_steps;          /* rising steps of the cycles begun */
-    uint32_t *lag_ms;            /* lag of each step served */
-    size_t nlag, caplag;
-    uint64_t *pend_ms;           /* non-waiting: need times not served */
-    size_t npend, cappend;
-    mrx_sim_dom_stats st;
-} sim_dom;
-
-#define MAX_DOMID 0x8000
-
-typedef struct sim {
-    mrx_backend b;
-    mrx_scenario sc;             /* copy; dom specs owned */
-    double speed;
-    uint64_t now_ms;
-    unsigned n;
-    sim_dom *d;
-    uint64_t used_kb;            /* the hypervisor's + every live domain's */
-    int *by_domid;               /* domid -> index in d, or -1 */
-    uint8_t *owned;              /* domid held by a domain, live or not */
-    uint32_t next_domid;         /* where the search for a free one starts */
-    mrx_sim_totals tot;
-    mrx_fault_spec f;
-    mrx_dom_fault *df;           /* copy, one per domain */
-    uint64_t frng;               /* the faults' own generator */
-    uint64_t faults[MRX_FAULT_NKINDS];
-    uint64_t grab_kb, grab_until_ms;   /* a domain build holding memory */
-    unsigned next_build, next_resv;    /* events not yet done */
-} sim;
-
-/* Whether a fault with probability ppm happens at this chance; draws
- * from the generator only for faults that are switched on. */
-static bool chance(sim *s, uint32_t ppm)
+bool sim_chance(sim *s, uint32_t ppm)
 {
     return ppm && mrx_rng_next(&s->frng) % 1000000 < ppm;
 }
 
-static void fault(sim *s, mrx_fault_kind k)
+void sim_fault(sim *s, mrx_fault_kind k)
 {
     s->faults[k]++;
 }
 
-static uint64_t host_free(const sim *s)
+uint64_t sim_host_free(const sim *s)
 {
     return s->sc.host_kb > s->used_kb ? s->sc.host_kb - s->used_kb : 0;
 }
 
-/* MemTotal a PV guest sees of an allocation of kb. */
-static uint64_t guest_total(const sim_dom *d, uint64_t kb)
-{
-    return kb > d->offset_kb ? kb - d->offset_kb : 0;
-}
-
-/* Memory the guest's kernel keeps free (its watermarks). */
-static uint64_t kernel_min(uint64_t total)
-{
-    return total / 64 + 4 * MRX_MIB;
-}
-
-/* The workload starts anew after delay ms, holding nothing until then;
- * its steps not served stay unserved. */
-static void wl_restart(sim *s, sim_dom *d, uint64_t delay)
+void sim_wl_restart(sim *s, sim_dom *d, uint64_t delay)
 {
     memset(&d->ws, 0, sizeof(d->ws));
     d->wl_running = false;
@@ -152,7 +47,7 @@ static void wl_restart(sim *s, sim_dom *d, uint64_t delay)
 
 static void dom_start(sim *s, sim_dom *d)
 {
-    uint64_t fr = host_free(s);
+    uint64_t fr = sim_host_free(s);
 
     d->live = true;
     d->started = true;
@@ -163,11 +58,10 @@ static void dom_start(sim *s, sim_dom *d)
     s->by_domid[d->domid] = (int)(d - s->d);
     d->target = d->current;
     d->stall_flip_ms = s->now_ms;
-    wl_restart(s, d, d->sp->boot_ms + d->sp->wl_start_ms);
+    sim_wl_restart(s, d, d->sp->boot_ms + d->sp->wl_start_ms);
 }
 
-/* Whether d's guest runs (built and booted). */
-static bool booted(const sim *s, const sim_dom *d)
+bool sim_booted(const sim *s, const sim_dom *d)
 {
     return s->now_ms >= d->boot_at_ms;
 }
@@ -178,21 +72,19 @@ static int dom_build(sim *s, sim_dom *d)
 {
     if (d->started)
         return EBUSY;
-    if (host_free(s) < d->sp->memory_kb) {
+    if (sim_host_free(s) < d->sp->memory_kb) {
         s->tot.builds_failed++;
         d->started = d->done = true;
         xtl_log(s->b.lg, XTL_WARN, -1, "sim", "building %s failed: %"
                 PRIu64 " KiB free, it needs %" PRIu64 " KiB", d->sp->name,
-                host_free(s), d->sp->memory_kb);
+                sim_host_free(s), d->sp->memory_kb);
         return ENOMEM;
     }
     dom_start(s, d);
     return 0;
 }
 
-/* Time the balloon of d may move within the dt ms before now: all of
- * it, less its fixed-period stalls. */
-static uint32_t moving_ms(const sim *s, const sim_dom *d, uint32_t dt)
+uint32_t sim_moving_ms(const sim *s, const sim_dom *d, uint32_t dt)
 {
     uint64_t per = d->sp->stall_period_ms, mv = per - d->sp->stall_ms;
     uint64_t t1 = s->now_ms - d->start_ms, t0 = t1 > dt ? t1 - dt : 0;
@@ -234,7 +126,7 @@ static void dom_rebuild(sim *s, sim_dom *d)
 {
     uint32_t id;
 
-    if (host_free(s) < d->sp->memory_kb)
+    if (sim_host_free(s) < d->sp->memory_kb)
         return;
     id = domid_alloc(s);
     if (!id)
@@ -255,296 +147,7 @@ static void dom_rebuild(sim *s, sim_dom *d)
     d->sla_metric = 0;
     d->hostile_ctr = 0;
     dom_start(s, d);
-    fault(s, MRX_FAULT_REBUILD);
-}
-
-/* Moves the balloon one step toward its target. */
-static void balloon_step(sim *s, sim_dom *d, uint32_t dt)
-{
-    const mrx_simdom_spec *sp = d->sp;
-    uint64_t step, lim, keep, left, inacc = sp->inaccuracy_kb;
-
-    if (sp->balloon == MRX_BALLOON_STUCK || !booted(s, d))
-        return;
-    dt = moving_ms(s, d, dt);
-    step = sp->speed_kbps * dt / 1000;
-    if (sp->balloon == MRX_BALLOON_FLAKY && s->now_ms >= d->stall_flip_ms) {
-        d->stalled = !d->stalled;
-        d->stall_flip_ms = s->now_ms + 2000 + mrx_rng_next(&d->rng) % 18000;
-    }
-    if (d->stalled)
-        return;
-    if (d->target > d->current + inacc) {
-        lim = sp->hidden_ceiling_kb ? sp->hidden_ceiling_kb : UINT64_MAX;
-        if (d->current >= lim)
-            return;
-        step = MRX_MIN(step, d->target - inacc - d->current);
-        step = MRX_MIN(step, lim - d->current);
-        step = MRX_MIN(step, host_free(s));
-        d->current += step;
-        s->used_kb += step;
-    } else if (d->target + inacc < d->current) {
-        /* the guest gives only pages it can free: free ones, cache, and
-         * anonymous ones it can swap out; never its kernel's minimum */
-        if (sp->shrink_kbps)
-            step = sp->shrink_kbps * dt / 1000;
-        step = MRX_MIN(step, d->current - inacc - d->target);
-        left = sp->swap_kb - d->swap_used;
-        keep = d->anon > d->swap_used ? d->anon - d->swap_used : 0;
-        keep -= MRX_MIN(keep, left);
-        /* total >= total / 64 + 4 MiB + kernel_used + keep (kernel_min) */
-        keep = (keep + d->kernel_kb + 4 * MRX_MIB) * 64 / 63;
-        lim = MRX_MAX(sp->hidden_floor_kb, d->offset_kb + keep);
-        if (d->current <= lim)
-            return;
-        step = MRX_MIN(step, d->current - lim);
-        d->current -= step;
-        s->used_kb -= step;
-    }
-}
-
-static double decay(double old, double v, uint32_t dt, double period_ms)
-{
-    double e = exp(-(double)dt / period_ms);
-
-    return old * e + v * (1 - e);
-}
-
-/* Makes up the report of a hostile guest's agent over its true one. */
-static void hostile_report(sim *s, sim_dom *d, mrx_guest_stats *g)
-{
-    bool need = true;
-
-    fault(s, MRX_FAULT_HOSTILE);
-    d->hostile_ctr += 1000000;
-    switch (d->df->hostile) {
-    case MRX_HOSTILE_NONE:
-        return;
-    case MRX_HOSTILE_FLOOD:
-        g->seq += 1000;
-        g->free_kb = g->total_kb - g->seq % (g->total_kb + 1);
-        return;
-    case MRX_HOSTILE_FLAP:
-        need = g->seq % 2;
-        break;
-    case MRX_HOSTILE_LIE:
-        switch (mrx_rng_next(&d->rng) % 4) {
-        case 0:
-            g->total_kb = UINT64_MAX / 2;
-            break;
-        case 1:
-            g->free_kb = g->total_kb + 1;
-            break;
-        case 2:
-            g->swap_free_kb = g->swap_total_kb + 1;
-            break;
-        default:
-            g->committed_kb = UINT64_MAX;
-            g->load1 = UINT32_MAX;
-            break;
-        }
-        return;
-    case MRX_HOSTILE_HUGE:
-        break;
-    }
-    if (need) {
-        g->free_kb = g->available_kb = g->cached_kb = 0;
-        g->committed_kb = UINT64_MAX / 2;
-        g->swap_free_kb = 0;
-        g->load1 = g->load5 = g->load15 = 100000;
-        g->major_faults = g->swap_in = g->swap_out = d->hostile_ctr;
-        g->sla_metric = UINT32_MAX;
-    } else {
-        g->free_kb = g->available_kb = g->total_kb;
-        g->cached_kb = g->committed_kb = 0;
-        g->swap_free_kb = g->swap_total_kb;
-        g->load1 = g->load5 = g->load15 = 0;
-        g->sla_metric = 0;
-    }
-}
-
-/* Appends v to a growing array; false when out of memory. */
-static bool push(void **a, size_t *n, size_t *cap, size_t size,
-                 const void *v)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        void *p = realloc(*a, c * size);
-
-        if (!p)
-            return false;
-        *a = p;
-        *cap = c;
-    }
-    memcpy((char *)*a + *n * size, v, size);
-    (*n)++;
-    return true;
-}
-
-static void lag_served(sim_dom *d, uint64_t need_ms, uint64_t now)
-{
-    uint32_t lag = (uint32_t)MRX_MIN(now - need_ms, (uint64_t)UINT32_MAX);
-
-    push((void **)&d->lag_ms, &d->nlag, &d->caplag, sizeof(lag), &lag);
-}
-
-/* The workload's demand for this step, started when it is time, and
- * the need of a rising step it took noted. */
-static void workload_step(sim *s, sim_dom *d)
-{
-    const mrx_workload *w = &d->sp->wl;
-    uint64_t need;
-
-    if (!d->wl_running) {
-        if (s->now_ms < d->wl_t0_ms) {
-            d->anon = 0;
-            return;
-        }
-        d->wl_running = true;
-        d->lag_steps += mrx_workload_rise_steps(w);
-    }
-    d->anon = mrx_workload_demand(w, s->now_ms - d->wl_t0_ms, d->avail_kb,
-                                  &d->rng, &d->ws);
-    if (!d->ws.stepped)
-        return;
-    need = d->wl_t0_ms + d->ws.stepped_due_ms;
-    if (w->guard_kb)
-        lag_served(d, need, s->now_ms);
-    else
-        push((void **)&d->pend_ms, &d->npend, &d->cappend, sizeof(need),
-             &need);
-}
-
-/*
- * Memory stall (PSI) from the same model as the slowdown: the time a
- * workload slowed by memory, slow_mem = (1 + 8 frac)(1 + cshort / 2)
- * (swap deficit, cache shortage), loses 1 - 1 / slow_mem of every
- * step stalled on memory: "some".  The swap part alone stalls every
- * task that touches it: "full".  Averages decay over 10 and 60 s as
- * the kernel's do; totals in microseconds.
- */
-static void psi_step(sim_dom *d, double frac, double cshort, uint32_t dt)
-{
-    double swap = 1.0 - 1.0 / (1.0 + 8.0 * frac);
-    double some = 1.0 - 1.0 / ((1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort));
-
-    d->psi_some_us += some * dt * 1000.0;
-    d->psi_full_us += swap * dt * 1000.0;
-    d->psi_some10 = decay(d->psi_some10, some, dt, 10000);
-    d->psi_some60 = decay(d->psi_some60, some, dt, 60000);
-    d->psi_full10 = decay(d->psi_full10, swap, dt, 10000);
-    d->psi_full60 = decay(d->psi_full60, swap, dt, 60000);
-}
-
-/* The guest's memory state for one step; returns its slowdown factor. */
-static double guest_step(sim *s, sim_dom *d, uint32_t dt)
-{
-    const mrx_simdom_spec *sp = d->sp;
-    uint64_t total, room, minfree, resident, deficit, cache, fr;
-    double frac = 0, cshort = 0, slow, run, cf = 1.0;
-    size_t i;
-
-    workload_step(s, d);
-    if (sp->kernel_jitter_kb && s->now_ms >= d->kernel_ms) {
-        d->kernel_kb = sp->kernel_kb - sp->kernel_jitter_kb +
-                       mrx_rng_next(&d->rng) %
-                       (2 * sp->kernel_jitter_kb + 1);
-        d->kernel_ms = s->now_ms + KERNEL_JITTER_MS;
-    }
-    total = guest_total(d, d->current);
-    minfree = kernel_min(total);
-    room = total > minfree + d->kernel_kb ?
-           total - minfree - d->kernel_kb : 0;
-    resident = MRX_MIN(d->anon, room);
-    deficit = d->anon - resident;
-    if (deficit > sp->swap_kb) {
-        /* no memory and no swap left: the OOM killer kills the
-         * workload, its memory (swapped out too) is free again */
-        s->tot.oom_events++;
-        s->tot.oom_kills++;
-        d->st.oom_kills++;
-        wl_restart(s, d, OOM_RESTART_MS);
-        resident = deficit = 0;
-    }
-    if (deficit > d->swap_used)
-        d->pswpout += (double)(deficit - d->swap_used) / 4;
-    d->swap_used = deficit;
-    cache = MRX_MIN(sp->cache_kb + 16 * MRX_MIB, room - resident);
-    /* MemAvailable: free beyond the kernel's minimum, and the cache
-     * but the part of it in use */
-    fr = room - resident - cache + minfree;
-    d->avail_kb = room - resident - cache / 10;
-    if (d->avail_kb < MRX_SIM_LOW_AVAIL_KB)
-        d->st.low_avail_ms += dt;
-    if (d->npend && d->avail_kb >= sp->wl.step_kb + LAG_GUARD_KB) {
-        for (i = 0; i < d->npend; i++)
-            lag_served(d, d->pend_ms[i], s->now_ms);
-        d->npend = 0;
-    }
-    if (d->anon)
-        frac = (double)deficit / (double)d->anon;
-    if (sp->cache_kb && cache < sp->cache_kb)
-        cshort = (double)(sp->cache_kb - cache) / (double)sp->cache_kb;
-    if (deficit) {
-        double pages = FAULT_RATE * frac * dt / 1000.0;
-
-        d->pswpin += pages;
-        d->majflt += pages;
-        s->tot.pages_swapped_in += (uint64_t)pages;
-        s->tot.pressure_ms += dt;
-        if (!d->pressure)
-            s->tot.pressure_events++;
-    }
-    d->pressure = deficit > 0;
-    if (cshort > 0)
-        d->majflt += FAULT_RATE * 0.1 * cshort * dt / 1000.0;
-
-    if (sp->cpu_pct && d->cpu_cap > 0 && (uint32_t)d->cpu_cap < sp->cpu_pct)
-        cf = (double)d->cpu_cap / sp->cpu_pct;
-    slow = (1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort) / cf;
-    psi_step(d, frac, cshort, dt);
-    run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort;
-    d->load1 = decay(d->load1, run, dt, 60000);
-    d->load5 = decay(d->load5, run, dt, 300000);
-    d->load15 = decay(d->load15, run, dt, 900000);
-    d->sla_metric = sp->rt_ms ? (uint32_t)(sp->rt_ms * slow) : 0;
-
-    if (sp->agent && booted(s, d) &&
-        (s->now_ms - d->pub_ms >= s->sc.agent_ms ||
-                      d->df->hostile == MRX_HOSTILE_FLOOD)) {
-        mrx_guest_stats *g = &d->pub;
-
-        d->pub_ms = s->now_ms;
-        g->valid = true;
-        g->seq++;
-        g->total_kb = total;
-        g->free_kb = fr;
-        g->cached_kb = cache;
-        g->available_kb = d->avail_kb;
-        d->st.min_avail_kb = MRX_MIN(d->st.min_avail_kb, g->available_kb);
-        g->committed_kb = d->anon + sp->commit_kb;
-        g->swap_total_kb = sp->swap_kb;
-        g->swap_free_kb = sp->swap_kb - d->swap_used;
-        g->load1 = (uint32_t)(d->load1 * 100 + 0.5);
-        g->load5 = (uint32_t)(d->load5 * 100 + 0.5);
-        g->load15 = (uint32_t)(d->load15 * 100 + 0.5);
-        g->major_faults = (uint64_t)d->majflt;
-        g->swap_in = (uint64_t)d->pswpin;
-        g->swap_out = (uint64_t)d->pswpout;
-        g->sla_metric = d->sla_metric;
-        g->psi = sp->psi;
-        if (sp->psi) {
-            g->psi_some10 = (uint32_t)(d->psi_some10 * 10000 + 0.5);
-            g->psi_some60 = (uint32_t)(d->psi_some60 * 10000 + 0.5);
-            g->psi_full10 = (uint32_t)(d->psi_full10 * 10000 + 0.5);
-            g->psi_full60 = (uint32_t)(d->psi_full60 * 10000 + 0.5);
-            g->psi_some_us = (uint64_t)d->psi_some_us;
-            g->psi_full_us = (uint64_t)d->psi_full_us;
-        }
-        if (d->df->hostile != MRX_HOSTILE_NONE)
-            hostile_report(s, d, g);
-    }
-    return slow;
+    sim_fault(s, MRX_FAULT_REBUILD);
 }
 
 static void advance(sim *s, uint32_t ms)
@@ -590,8 +193,8 @@ static void advance(sim *s, uint32_t ms)
 
             if (!d->live)
                 continue;
-            balloon_step(s, d, dt);
-            slow = guest_step(s, d, dt);
+            sim_balloon_step(s, d, dt);
+            slow = sim_guest_step(s, d, dt);
             s->tot.slowdown_ms += dt * (1.0 - 1.0 / slow);
             held += (double)d->current;
             stat += (double)d->sp->memory_kb;
@@ -623,7 +226,7 @@ static void after_sample(sim *s)
 {
     unsigned i, k;
 
-    if (s->n && chance(s, s->f.ppm[MRX_FAULT_DESTROY])) {
+    if (s->n && sim_chance(s, s->f.ppm[MRX_FAULT_DESTROY])) {
         k = (unsigned)(mrx_rng_next(&s->frng) % s->n);
         for (i = 0; i < s->n; i++) {
             sim_dom *d = &s->d[(k + i) % s->n];
@@ -633,17 +236,17 @@ static void after_sample(sim *s)
             dom_stop(s, d);
             d->rebuild_ms = s->now_ms + 5000 +
                             mrx_rng_next(&s->frng) % 25000;
-            fault(s, MRX_FAULT_DESTROY);
+            sim_fault(s, MRX_FAULT_DESTROY);
             break;
         }
     }
-    if (!s->grab_kb && chance(s, s->f.ppm[MRX_FAULT_BUILD])) {
-        s->grab_kb = MRX_MIN(s->f.build_kb, host_free(s));
+    if (!s->grab_kb && sim_chance(s, s->f.ppm[MRX_FAULT_BUILD])) {
+        s->grab_kb = MRX_MIN(s->f.build_kb, sim_host_free(s));
         s->used_kb += s->grab_kb;
         s->grab_until_ms = s->now_ms + 10000 +
                            mrx_rng_next(&s->frng) % 50000;
         if (s->grab_kb)
-            fault(s, MRX_FAULT_BUILD);
+            sim_fault(s, MRX_FAULT_BUILD);
     }
 }
 
@@ -654,7 +257,7 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
 
     snap->now_ms = s->now_ms;
     snap->host_total_kb = s->sc.host_kb;
-    snap->host_free_kb = host_free(s);
+    snap->host_free_kb = sim_host_free(s);
     for (i = 0; i < s->n; i++) {
         sim_dom *d = &s->d[i];
         mrx_dom *m;
@@ -676,13 +279,13 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
         if (d->sp->agent && m->gs.valid) {
             int64_t loss = d->df->report_loss_ppm;
 
-            if (chance(s, loss >= 0 ? (uint32_t)loss :
+            if (sim_chance(s, loss >= 0 ? (uint32_t)loss :
                        s->f.ppm[MRX_FAULT_REPORT_LOSS])) {
                 memset(&m->gs, 0, sizeof(m->gs));
-                fault(s, MRX_FAULT_REPORT_LOSS);
-            } else if (chance(s, s->f.ppm[MRX_FAULT_REPORT_GARBLE])) {
+                sim_fault(s, MRX_FAULT_REPORT_LOSS);
+            } else if (sim_chance(s, s->f.ppm[MRX_FAULT_REPORT_GARBLE])) {
                 garble(s, &m->gs);
-                fault(s, MRX_FAULT_REPORT_GARBLE);
+                sim_fault(s, MRX_FAULT_REPORT_GARBLE);
             }
         }
     }
@@ -706,8 +309,8 @@ static int sim_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
         return -ENOENT;
     if (kb > d->sp->maxmem_kb)
         return -EINVAL;
-    if (chance(s, s->f.ppm[MRX_FAULT_SET_TARGET])) {
-        fault(s, MRX_FAULT_SET_TARGET);
+    if (sim_chance(s, s->f.ppm[MRX_FAULT_SET_TARGET])) {
+        sim_fault(s, MRX_FAULT_SET_TARGET);
         return -EIO;
     }
     d->target = kb;
@@ -758,9 +361,9 @@ static int sim_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
         nanosleep(&ts, NULL);
     }
     advance(s, timeout_ms);
-    if (chance(s, s->f.ppm[MRX_FAULT_CLOCK_JUMP])) {
+    if (sim_chance(s, s->f.ppm[MRX_FAULT_CLOCK_JUMP])) {
         s->now_ms += s->f.clock_jump_ms;
-        fault(s, MRX_FAULT_CLOCK_JUMP);
+        sim_fault(s, MRX_FAULT_CLOCK_JUMP);
     }
     return 0;
 }
@@ -854,7 +457,7 @@ mrx_backend *mrx_sim_new(const mrx_scenario *sc, uint64_t seed, double speed,
     advance(s, 0);
     for (i = 0; i < s->n; i++)
         if (s->d[i].live)
-            guest_step(s, &s->d[i], 0);
+            sim_guest_step(s, &s->d[i], 0);
     return &s->b;
 }
 
