@@ -29,6 +29,8 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/sim_impl.h \
 	tools/libmemrex/sim_workload.c \
 	tools/libmemrex/scenario.c \
+	tools/libmemrex/scenario_domain.c \
+	tools/libmemrex/scenario_impl.h \
 	tools/libmemrex/scenario_default.c \
 	tools/libmemrex/config.c \
 	tools/libmemrex/daemon.c \
