@@ -26,10 +26,15 @@
  * next one is due PERIOD_S after it was taken.  With GUARD 0 each step is
  * taken on the fixed schedule whatever MemAvailable says (a swapless
  * guest the balancer does not serve in time is OOM-killed).  The lag of a
- * step runs from when it was due to when MemAvailable >= STEP + GUARD
- * (GUARD 0: 24 MiB, measured after the step was taken); a step not
- * served before the fall begins or DEADLINE_S after the start (default
- * none) is unserved.  Lines:
+ * step is how long the guest waited for the balancer: for a waiting rise
+ * from when the step was due to when MemAvailable >= STEP + GUARD; for a
+ * non-waiting one (GUARD 0: 24 MiB) from when its allocation completed
+ * (the guest then holds it) to the first poll with MemAvailable >= STEP
+ * + 24 MiB.  A guest that allocates more slowly than its schedule (a PV
+ * guest under TCG takes 1-9 s for 20 MiB) falls behind it on its own;
+ * that is not the balancer's lag and is not counted in it.  A step that
+ * came due and was not served before the fall begins or DEADLINE_S after
+ * the start (default none) is unserved.  Lines:
  *   MEMHOG <tag> rf-start base_mib=B peak_mib=P step_mib=S period_s=T
  *          hold_s=H guard_mib=G steps=N avail_mib=M
  *   MEMHOG <tag> lag step=K need_s=<uptime when due> lag_ms=L alloc_ms=A
@@ -38,7 +43,7 @@
  *   MEMHOG <tag> rf-phase fall|idle|deadline held_mib=N
  *   MEMHOG <tag> steps=N served=S unserved=U not_due=V
  * (V of the unserved steps never came due: a waiting rise still stuck
- * on an earlier one)
+ * on an earlier one, or a rise the deadline ended first)
  *
  * Linked statically so it runs in a guest initramfs with no libraries.
  *
@@ -186,6 +191,28 @@ static void rf_tick(rf_state *h)
 }
 
 /*
+ * Serves every step below UPTO still waiting (due[k] set) at time T:
+ * prints its lag line and clears it.  Returns how many it served.
+ */
+static unsigned long rf_served(const rf_state *h, double *due,
+                               const double *due_up, const double *alloc_ms,
+                               unsigned long upto, double t)
+{
+    unsigned long k, n = 0;
+
+    for (k = 0; k < upto; k++) {
+        if (!due[k])
+            continue;
+        printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f "
+               "alloc_ms=%.0f\n", h->tag, k + 1, due_up[k],
+               (t - due[k]) * 1000, alloc_ms[k]);
+        due[k] = 0;
+        n++;
+    }
+    return n;
+}
+
+/*
  * The risefall workload (see the top of the file).  due[k] is when step
  * k was due (monotonic seconds), 0 once it is served; taken counts the
  * steps allocated, served those whose lag was measured.
@@ -230,11 +257,13 @@ static int run_risefall(const risefall *rf, double deadline_s,
         if (end_hold > 0 && t >= end_hold)
             break;
         av = avail_mib();
+        if (!rf->guard && av >= 0 && (unsigned long)av >= rf->step + guard)
+            served += rf_served(&h, due, due_up, alloc_ms, taken, t);
         if (taken < nsteps && t >= next) {
             unsigned long sz = rf->peak - h.held < rf->step ?
                                rf->peak - h.held : rf->step;
 
-            if (!due[taken]) {
+            if (rf->guard && !due[taken]) {
                 due[taken] = next;
                 due_up[taken] = uptime_s() - (t - next);
             }
@@ -249,11 +278,10 @@ static int run_risefall(const risefall *rf, double deadline_s,
             }
             alloc_ms[taken] = (now_s() - t_take) * 1000;
             if (rf->guard) {
-                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f "
-                       "alloc_ms=%.0f\n", tag, taken + 1, due_up[taken],
-                       (t - due[taken]) * 1000, alloc_ms[taken]);
-                due[taken] = 0;
-                served++;
+                served += rf_served(&h, due, due_up, alloc_ms, taken + 1, t);
+            } else {
+                due[taken] = now_s();
+                due_up[taken] = uptime_s();
             }
             taken++;
             printf("MEMHOG %s step held_mib=%lu avail_mib=%ld\n", tag,
@@ -262,17 +290,6 @@ static int run_risefall(const risefall *rf, double deadline_s,
             if (taken == nsteps)
                 end_hold = now_s() + rf->hold;
             continue;
-        }
-        if (!rf->guard && av >= 0) {
-            for (k = 0; k < taken; k++) {
-                if (!due[k] || (unsigned long)av < rf->step + guard)
-                    continue;
-                printf("MEMHOG %s lag step=%lu need_s=%.2f lag_ms=%.0f "
-                       "alloc_ms=%.0f\n", tag, k + 1, due_up[k],
-                       (t - due[k]) * 1000, alloc_ms[k]);
-                due[k] = 0;
-                served++;
-            }
         }
         rf_tick(&h);
     }
