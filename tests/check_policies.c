@@ -103,7 +103,7 @@ static void run(const char *name)
     } while (0)
 
 /* ---------------------------------------------------------------- */
-/* Defaults and the table.                                           */
+/* Defaults and the table.                                          */
 
 START_TEST(test_defaults)
 {
@@ -170,8 +170,8 @@ START_TEST(test_no_guest_stats)
     mrx_dom *d = add(1 * GIB, 256 * MIB, 4 * GIB);
 
     d->sla_limit = 900;
-    st[0].v[1] = 1;          /* sla: level already chosen */
-    st[0].v[0] = 1;
+    st[0].u.sla.chosen = true;   /* sla: level already chosen */
+    st[0].u.sla.level = 1;
     d->gs.committed_kb = 3 * GIB;   /* ignored: not valid */
     run(name);
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
@@ -286,7 +286,7 @@ START_TEST(test_static_keeps)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* adaptive (seed 000)                                               */
+/* adaptive (Baruchi and Midorikawa)                                */
 
 /* A guest of 1 GiB (1048576 KiB) with MemTotal 1000000 KiB. */
 static mrx_dom *adaptive_dom(uint64_t free_kb, uint64_t avail,
@@ -568,7 +568,7 @@ START_TEST(test_adaptive_zero_total)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* sla (seed 001)                                                    */
+/* sla (ReX)                                                        */
 
 /* Ladder: 0 512M/25%, 1 1G/50%, 2 2G/75%, 3 4G/100%. */
 static mrx_dom *sla_dom(uint64_t cur, uint32_t metric, int level,
@@ -581,8 +581,8 @@ static mrx_dom *sla_dom(uint64_t cur, uint32_t metric, int level,
     d->sla_limit = 900;
     d->gs.sla_metric = metric;
     if (level >= 0) {
-        st[i].v[0] = level;
-        st[i].v[1] = 1;
+        st[i].u.sla.level = level;
+        st[i].u.sla.chosen = true;
         st[i].last_change_ms = snap.now_ms - since_ms;
     }
     return d;
@@ -598,12 +598,12 @@ START_TEST(test_sla_first_sight)
     run("sla");
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
     ck_assert_int_eq(out[0].cpu_cap, 50);
-    ck_assert_int_eq(st[0].v[0], 1);
-    ck_assert_int_eq(st[0].v[1], 1);
+    ck_assert_uint_eq(st[0].u.sla.level, 1);
+    ck_assert_int_eq(st[0].u.sla.chosen, 1);
     ck_assert_uint_eq(st[0].last_change_ms, 1000000);
     ck_assert_uint_eq(out[1].target_kb, 4 * GIB);
     ck_assert_int_eq(out[1].cpu_cap, 100);
-    ck_assert_int_eq(st[1].v[0], 3);
+    ck_assert_uint_eq(st[1].u.sla.level, 3);
 }
 END_TEST
 
@@ -612,7 +612,7 @@ START_TEST(test_sla_first_sight_exact)
     /* Exactly 1 GiB: level 1 covers it (mem >= target), not level 2. */
     sla_dom(1 * GIB, 500, -1, 0);
     run("sla");
-    ck_assert_int_eq(st[0].v[0], 1);
+    ck_assert_uint_eq(st[0].u.sla.level, 1);
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
     ck_assert_int_eq(out[0].cpu_cap, 50);
 }
@@ -629,15 +629,15 @@ START_TEST(test_sla_first_sight_needs_metric)
     run("sla");
     ck_assert_uint_eq(out[0].target_kb, 700 * MIB);
     ck_assert_int_eq(out[0].cpu_cap, -1);
-    ck_assert_int_eq(st[0].v[1], 0);
+    ck_assert_int_eq(st[0].u.sla.chosen, 0);
     ck_assert_uint_eq(out[1].target_kb, 700 * MIB);
     ck_assert_int_eq(out[1].cpu_cap, -1);
-    ck_assert_int_eq(st[1].v[1], 0);
+    ck_assert_int_eq(st[1].u.sla.chosen, 0);
     /* its first metric chooses the level */
     d->gs.sla_metric = 500;
     run("sla");
     ck_assert_int_eq(out[0].cpu_cap, 50);
-    ck_assert_int_eq(st[0].v[1], 1);
+    ck_assert_int_eq(st[0].u.sla.chosen, 1);
 }
 END_TEST
 
@@ -657,7 +657,7 @@ START_TEST(test_sla_up)
     run("sla");
     ck_assert_uint_eq(out[0].target_kb, 2 * GIB);
     ck_assert_int_eq(out[0].cpu_cap, 75);
-    ck_assert_int_eq(st[0].v[0], 2);
+    ck_assert_uint_eq(st[0].u.sla.level, 2);
     ck_assert_uint_eq(st[0].last_change_ms, 1000000);
     ck_assert_uint_eq(st[0].until_ms, 1000000 + 20000);
     ck_assert_reason(0, "SLA missed: up");
@@ -671,7 +671,7 @@ START_TEST(test_sla_hold)
     run("sla");
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
     ck_assert_int_eq(out[0].cpu_cap, 50);
-    ck_assert_int_eq(st[0].v[0], 1);
+    ck_assert_uint_eq(st[0].u.sla.level, 1);
     ck_assert_reason(0, "holding");
 }
 END_TEST
@@ -684,7 +684,7 @@ START_TEST(test_sla_down)
     run("sla");
     ck_assert_uint_eq(out[0].target_kb, 512 * MIB);
     ck_assert_int_eq(out[0].cpu_cap, 25);
-    ck_assert_int_eq(st[0].v[0], 0);
+    ck_assert_uint_eq(st[0].u.sla.level, 0);
 }
 END_TEST
 
@@ -695,8 +695,8 @@ START_TEST(test_sla_band)
     sla_dom(1 * GIB, 450, 1, 30000);
     sla_dom(1 * GIB, 900, 1, 30000);
     run("sla");
-    ck_assert_int_eq(st[0].v[0], 1);
-    ck_assert_int_eq(st[1].v[0], 1);
+    ck_assert_uint_eq(st[0].u.sla.level, 1);
+    ck_assert_uint_eq(st[1].u.sla.level, 1);
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
     ck_assert_int_eq(out[1].cpu_cap, 50);
     ck_assert_uint_eq(st[0].last_change_ms, 1000000 - 30000);
@@ -709,10 +709,10 @@ START_TEST(test_sla_edges_of_ladder)
     sla_dom(4 * GIB, 5000, 3, 30000);
     sla_dom(512 * MIB, 10, 0, 30000);
     run("sla");
-    ck_assert_int_eq(st[0].v[0], 3);
+    ck_assert_uint_eq(st[0].u.sla.level, 3);
     ck_assert_uint_eq(out[0].target_kb, 4 * GIB);
     ck_assert_reason(0, "top level");
-    ck_assert_int_eq(st[1].v[0], 0);
+    ck_assert_uint_eq(st[1].u.sla.level, 0);
     ck_assert_uint_eq(out[1].target_kb, 512 * MIB);
     ck_assert_reason(1, "lowest level");
 }
@@ -741,9 +741,9 @@ START_TEST(test_sla_reserve)
     sla_dom(1 * GIB, 1200, 1, 30000);
     sla_dom(1 * GIB, 1200, 1, 30000);
     run("sla");
-    ck_assert_int_eq(st[0].v[0], 2);
+    ck_assert_uint_eq(st[0].u.sla.level, 2);
     ck_assert_uint_eq(out[0].target_kb, 2 * GIB);
-    ck_assert_int_eq(st[1].v[0], 1);
+    ck_assert_uint_eq(st[1].u.sla.level, 1);
     ck_assert_uint_eq(out[1].target_kb, 1 * GIB);
     ck_assert_int_eq(out[1].cpu_cap, 50);
     ck_assert_reason(1, "no reserve");
@@ -759,7 +759,7 @@ START_TEST(test_sla_reserve_kept)
     snap.host_free_kb = 64 * MIB + 992 * MIB;
     sla_dom(1 * GIB, 1200, 1, 30000);
     run("sla");
-    ck_assert_int_eq(st[0].v[0], 1);
+    ck_assert_uint_eq(st[0].u.sla.level, 1);
     ck_assert_uint_eq(out[0].target_kb, 1 * GIB);
     ck_assert_reason(0, "no reserve");
 }
@@ -778,7 +778,7 @@ START_TEST(test_sla_none)
     ck_assert_str_eq(out[0].reason, "no SLA");
     ck_assert_int_eq(out[1].cpu_cap, -1);
     ck_assert_reason(1, "no SLA metric");
-    ck_assert_int_eq(st[1].v[0], 1);
+    ck_assert_uint_eq(st[1].u.sla.level, 1);
 
     par.sla.nlevels = 0;
     dom[0].sla_limit = 900;
@@ -789,7 +789,7 @@ START_TEST(test_sla_none)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* selfballoon (seed 002)                                            */
+/* selfballoon (Magenheimer, LPC 2010)                              */
 
 START_TEST(test_selfballoon_shrink)
 {
@@ -998,7 +998,7 @@ START_TEST(test_selfballoon_fallow)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* cooperative (seed 003)                                            */
+/* cooperative (Zhang et al.)                                       */
 
 START_TEST(test_coop_abundant)
 {
@@ -1305,7 +1305,7 @@ START_TEST(test_coop_zero_swap_total)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* pressure (senpai on PSI)                                          */
+/* pressure (senpai on PSI)                                         */
 
 /* A 1 GiB guest whose kernel has reported total stall us so far, with
  * 200 MiB free and a 64 MiB margin. */

@@ -34,7 +34,7 @@ typedef struct mrx_guest_stats {
     bool valid;              /* present, well formed, and fresh */
     uint64_t seq;            /* agent sequence number */
     uint64_t total_kb;       /* MemTotal */
-    uint64_t free_kb;        /* MemFree (filtered, seed 003) */
+    uint64_t free_kb;        /* MemFree (filtered, Zhang et al.) */
     uint64_t available_kb;   /* MemAvailable */
     uint64_t cached_kb;      /* Cached */
     uint64_t committed_kb;   /* Committed_AS */
@@ -198,7 +198,7 @@ typedef struct mrx_params {
     uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
     uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
     uint32_t distress_stall_pct; /* PSI some avg10 (x100) of distress */
-    uint64_t fmd_kb;             /* seed 003 free-memory filter jump */
+    uint64_t fmd_kb;             /* Zhang et al. free-memory filter jump */
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
     bool dry_run;                /* decide and log, never set targets */
@@ -223,12 +223,30 @@ void mrx_params_default(mrx_params *p);
 /* ------------------------------------------------------------------ */
 /* Policies: pure functions of a snapshot.                             */
 
-/* Per-domain memory of a policy between ticks, zeroed for a new domain.
- * The engine keeps it; the policy reads and writes only its own. */
+/* Per-domain memory of a policy between ticks, zeroed for a new domain
+ * and at a policy switch.  The engine keeps it; a policy reads and writes
+ * only its own member of u. */
 typedef struct mrx_pstate {
     uint64_t last_change_ms;
     uint64_t until_ms;
-    int64_t v[6];
+    union {
+        struct {
+            uint64_t grace_ms;        /* the grace after the last change */
+        } adaptive;
+        struct {
+            bool chosen;              /* the level below was chosen */
+            unsigned level;           /* index into the rule's levels */
+        } sla;
+        struct {
+            uint64_t first_total_kb;  /* MemTotal when first seen */
+        } selfballoon;
+        struct {
+            bool seen;                /* total_us below was seen */
+            uint64_t total_us;        /* psi_some_us at the last decision */
+            int64_t integral_us;      /* stall since the last adjustment */
+        } pressure;
+        uint64_t size_[4];            /* the union's size, fixed for the ABI */
+    } u;
 } mrx_pstate;
 
 typedef struct mrx_decision {

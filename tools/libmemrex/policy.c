@@ -8,6 +8,12 @@
 
 #include "mrx_internal.h"
 
+/* A policy's state that outgrew the union would change mrx_pstate's
+ * size, which is part of the ABI. */
+_Static_assert(sizeof(((mrx_pstate *)0)->u) ==
+               sizeof(((mrx_pstate *)0)->u.size_),
+               "a policy's state in mrx_pstate.u is larger than size_");
+
 const mrx_policy *const mrx_policies[] = {
     &mrx_policy_static,
     &mrx_policy_proportional,

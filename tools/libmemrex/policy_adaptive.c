@@ -1,5 +1,5 @@
 /*
- * policy_adaptive.c - seed 000: the 1-minute load decides whether a guest
+ * policy_adaptive.c - Baruchi and Midorikawa: the 1-minute load decides whether a guest
  * grows or shrinks, free memory and the 5- and 15-minute loads decide by
  * how much, and a grace period follows every change.
  *
@@ -7,9 +7,6 @@
  */
 
 #include "mrx_internal.h"
-
-/* st->v[] slots this policy keeps. */
-#define AD_GRACE_LEN 0       /* length of the grace that follows the change */
 
 /* Severity above which the grace stops shrinking: 1/4 of its length. */
 #define AD_SEVERITY_CAP 300
@@ -71,7 +68,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
  *   grow   if load1 > load_high and free%  < free_low (the paper's rule:
  *          busy and using all it has), or avail% < free_low whatever the
  *          load (memory is the resource under strain: a guest waiting
- *          for memory is not busy, seed 000's "which resource")
+ *          for memory is not busy, Baruchi and Midorikawa's "which resource")
  *          large step if free% (avail%), load5 or load15 crosses widely
  *   shrink if load1 < load_low  and avail% > free_high
  *          large step if avail% crosses widely and load5, load15 are
@@ -138,9 +135,9 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
         sev = 0;
     }
 
-    /* In grace (v[AD_GRACE_LEN] is 0 before the first change): a severe
+    /* In grace (grace_ms is 0 before the first change): a severe
      * shortage shortens it. */
-    grace = st->v[AD_GRACE_LEN] > 0 ? (uint64_t)st->v[AD_GRACE_LEN] : 0;
+    grace = st->u.adaptive.grace_ms;
     grace = grace * 100 / (100 + (uint64_t)sev);
     if (now < st->last_change_ms + grace) {
         snprintf(o->reason, sizeof(o->reason), "%s wanted, grace %us left",
@@ -195,7 +192,7 @@ static void adaptive_one(const mrx_dom *d, const mrx_adaptive_params *a,
     grace = a->grace_base_ms + (uint64_t)a->grace_per_mib_ms * delta / MRX_MIB;
     st->last_change_ms = now;
     st->until_ms = now + grace;
-    st->v[AD_GRACE_LEN] = (int64_t)grace;
+    st->u.adaptive.grace_ms = grace;
 }
 
 static void adaptive_decide(const mrx_snapshot *s, const mrx_params *p,
@@ -214,6 +211,6 @@ static void adaptive_decide(const mrx_snapshot *s, const mrx_params *p,
 
 const mrx_policy mrx_policy_adaptive = {
     .name = "adaptive",
-    .summary = "load decides grow/shrink, free memory how much (seed 000)",
+    .summary = "load decides grow/shrink, free memory how much (Baruchi and Midorikawa)",
     .decide = adaptive_decide,
 };

@@ -1,5 +1,5 @@
 /*
- * policy_cooperative.c - seed 003: dom0 first; while the host has memory
+ * policy_cooperative.c - Zhang et al.: dom0 first; while the host has memory
  * enough for every guest's Committed_AS, guests adjust themselves toward
  * it; when it has not, a global balance equalises their idle-memory
  * prices (Waldspurger's idle memory tax, with a swap term).
@@ -248,6 +248,6 @@ static void cooperative_decide(const mrx_snapshot *s, const mrx_params *p,
 const mrx_policy mrx_policy_cooperative = {
     .name = "cooperative",
     .summary = "self-adjust when abundant, idle-memory price when scarce "
-               "(seed 003)",
+               "(Zhang et al.)",
     .decide = cooperative_decide,
 };

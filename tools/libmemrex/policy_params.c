@@ -20,7 +20,7 @@ void mrx_policy_params_default(mrx_params *p)
 {
     unsigned i;
 
-    /* seed 000: the paper gives no thresholds */
+    /* Baruchi and Midorikawa: the paper gives no thresholds */
     p->adaptive.load_high = 100;
     p->adaptive.load_low = 50;
     p->adaptive.free_low_pct = 10;
@@ -31,20 +31,20 @@ void mrx_policy_params_default(mrx_params *p)
     p->adaptive.grace_base_ms = 10000;
     p->adaptive.grace_per_mib_ms = 100;
 
-    /* seed 001 */
+    /* ReX */
     p->sla.nlevels = sizeof(sla_ladder) / sizeof(sla_ladder[0]);
     for (i = 0; i < p->sla.nlevels; i++)
         p->sla.level[i] = sla_ladder[i];
     p->sla.within_pct = 50;
     p->sla.hold_ms = 20000;
 
-    /* seed 002: Linux xen-selfballoon's hysteresis */
+    /* Magenheimer, LPC 2010: Linux xen-selfballoon's hysteresis */
     p->selfballoon.reserve_kb = 0;      /* Linux: totalram / 10 */
     p->selfballoon.downhysteresis = 8;
     p->selfballoon.uphysteresis = 1;
     p->selfballoon.min_usable_kb = 0;
 
-    /* seed 003 */
+    /* Zhang et al. */
     p->cooperative.tau_milli = 750;
     p->cooperative.eps_milli = 100;
     p->cooperative.up_ratio_pct = 100;

@@ -12,11 +12,6 @@
 
 #include "mrx_internal.h"
 
-/* st->v[] slots this policy keeps. */
-#define PR_TOTAL    0    /* psi_some_us at the last decision */
-#define PR_INTEGRAL 1    /* stall (us) since the last adjustment */
-#define PR_INIT     2    /* 1 once the total was seen */
-
 static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
@@ -89,32 +84,32 @@ static void pressure_one(const mrx_dom *d, const mrx_params *p,
         keep(d, o, "no guest stats");
         return;
     }
-    if (!st->v[PR_INIT]) {
+    if (!st->u.pressure.seen) {
         /* first sight: the kernel's 10 s average stands for the stall
          * of the period before, so a guest stalled now backs off now */
-        st->v[PR_INIT] = 1;
-        st->v[PR_INTEGRAL] = g->psi ?
+        st->u.pressure.seen = true;
+        st->u.pressure.integral_us = g->psi ?
             (int64_t)g->psi_some10 * q->period_ms / 10 : 0;
         /* in distress already (swapping in, say): back off in full */
         if (d->distress)
-            st->v[PR_INTEGRAL] = MRX_MAX(st->v[PR_INTEGRAL],
+            st->u.pressure.integral_us = MRX_MAX(st->u.pressure.integral_us,
                                          (int64_t)q->target_us *
                                          q->coeff_backoff + 1);
         st->until_ms = now + q->period_ms;
-        if (st->v[PR_INTEGRAL] <= (int64_t)q->target_us) {
-            st->v[PR_TOTAL] = (int64_t)MRX_MIN(total, (uint64_t)INT64_MAX);
+        if (st->u.pressure.integral_us <= (int64_t)q->target_us) {
+            st->u.pressure.total_us = total;
             keep(d, o, g->psi ? "stall: first sample" :
                  "no PSI: first sample");
             return;
         }
-    } else if (total >= (uint64_t)st->v[PR_TOTAL]) {
+    } else if (total >= st->u.pressure.total_us) {
         /* (a total that went back, the guest rebooted, starts again) */
-        st->v[PR_INTEGRAL] += (int64_t)MRX_MIN(total -
-                                               (uint64_t)st->v[PR_TOTAL],
+        st->u.pressure.integral_us += (int64_t)MRX_MIN(total -
+                                               st->u.pressure.total_us,
                                                (uint64_t)INT64_MAX / 4);
     }
-    st->v[PR_TOTAL] = (int64_t)MRX_MIN(total, (uint64_t)INT64_MAX);
-    integral = (double)st->v[PR_INTEGRAL];
+    st->u.pressure.total_us = total;
+    integral = (double)st->u.pressure.integral_us;
     o->cpu_cap = -1;
 
     /* the last growth has not landed yet: the stall meanwhile is not
@@ -130,7 +125,7 @@ static void pressure_one(const mrx_dom *d, const mrx_params *p,
                          q->max_backoff_pm);
         adj *= (double)d->weight / (double)MRX_MAX(def_weight, 1u);
         o->target_kb = scaled(d->target_kb, adj, lo, hi);
-        st->v[PR_INTEGRAL] = 0;
+        st->u.pressure.integral_us = 0;
         st->last_change_ms = now;
         st->until_ms = now + q->period_ms;
         snprintf(o->reason, sizeof(o->reason), "stall %.0fms > %.0fms: +%.1f%%",
@@ -148,7 +143,7 @@ static void pressure_one(const mrx_dom *d, const mrx_params *p,
     adj = adjustment(target / MRX_MAX(integral, 1.0), q->coeff_probe,
                      q->max_probe_pm);
     o->target_kb = scaled(probe_base(d), -adj, lo, hi);
-    st->v[PR_INTEGRAL] = 0;
+    st->u.pressure.integral_us = 0;
     st->last_change_ms = now;
     st->until_ms = now + q->period_ms;
     snprintf(o->reason, sizeof(o->reason), "%s %.1fms < %.0fms: -%.2f%%",

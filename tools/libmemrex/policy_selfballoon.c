@@ -1,5 +1,5 @@
 /*
- * policy_selfballoon.c - seed 002: every guest on its own follows its
+ * policy_selfballoon.c - Magenheimer, LPC 2010: every guest on its own follows its
  * Committed_AS, as Linux's xen-selfballoon did: quick to grow, slow to
  * shrink, never below a floor.  Host memory nobody needs stays fallow.
  *
@@ -35,9 +35,6 @@ static uint64_t linux_floor_kb(uint64_t u, bool *none)
     return 99 * MRX_MIB + (u - 99 * MRX_MIB) / 32;
 }
 
-/* st->v[] slots this policy keeps. */
-#define SB_FIRST_TOTAL 0     /* MemTotal when first seen */
-
 /*
  * In the guest's terms (MemTotal), as Linux computed it:
  *   goal = Committed_AS + reserve (reserve_kb, or Linux's default of
@@ -65,12 +62,12 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
         keep(d, o, "no guest stats");
         return;
     }
-    if (st->v[SB_FIRST_TOTAL] <= 0)
-        st->v[SB_FIRST_TOTAL] = (int64_t)g->total_kb;
+    if (!st->u.selfballoon.first_total_kb)
+        st->u.selfballoon.first_total_kb = g->total_kb;
     if (q->min_usable_kb) {
         floor_kb = q->min_usable_kb;
     } else {
-        floor_kb = linux_floor_kb((uint64_t)st->v[SB_FIRST_TOTAL], &none);
+        floor_kb = linux_floor_kb(st->u.selfballoon.first_total_kb, &none);
         if (none) {
             keep(d, o, "too small to balloon");
             return;
@@ -82,7 +79,7 @@ static void selfballoon_one(const mrx_dom *d, const mrx_selfballoon_params *q,
         bias = d->current_kb > g->total_kb ? d->current_kb - g->total_kb : 0;
     cur = d->target_kb > bias ? d->target_kb - bias : 0;
     reserve = q->reserve_kb ? q->reserve_kb :
-              (uint64_t)st->v[SB_FIRST_TOTAL] / 10;
+              st->u.selfballoon.first_total_kb / 10;
     goal = g->committed_kb + reserve;
     if (goal < g->committed_kb)
         goal = UINT64_MAX;
@@ -118,6 +115,6 @@ static void selfballoon_decide(const mrx_snapshot *s, const mrx_params *p,
 
 const mrx_policy mrx_policy_selfballoon = {
     .name = "selfballoon",
-    .summary = "each guest follows its Committed_AS alone (seed 002)",
+    .summary = "each guest follows its Committed_AS alone (Magenheimer, LPC 2010)",
     .decide = selfballoon_decide,
 };

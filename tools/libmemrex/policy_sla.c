@@ -1,5 +1,5 @@
 /*
- * policy_sla.c - seed 001 (SRX / ReX): each domain with an SLA sits on a
+ * policy_sla.c - SRX / ReX: each domain with an SLA sits on a
  * level of a table of memory and CPU-cap pairs; missing the SLA moves it
  * up one level, meeting it with room to spare moves it down one.
  *
@@ -7,10 +7,6 @@
  */
 
 #include "mrx_internal.h"
-
-/* st->v[] slots this policy keeps. */
-#define SLA_LEVEL 0          /* level index */
-#define SLA_INIT  1          /* 1 once the level was chosen */
 
 static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
@@ -66,10 +62,10 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
         keep(d, o, g->valid ? "no SLA metric" : "no guest stats");
         return;
     }
-    if (!st->v[SLA_INIT]) {
+    if (!st->u.sla.chosen) {
         l = level_for(q, n, d->target_kb);
-        st->v[SLA_INIT] = 1;
-        st->v[SLA_LEVEL] = l;
+        st->u.sla.chosen = true;
+        st->u.sla.level = l;
         st->last_change_ms = now;
         st->until_ms = now + q->hold_ms;
         o->target_kb = level_kb(q, l, d);
@@ -78,7 +74,7 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
                  "metric)", l);
         return;
     }
-    l = (unsigned)MRX_MIN((uint64_t)st->v[SLA_LEVEL], (uint64_t)n - 1);
+    l = MRX_MIN(st->u.sla.level, n - 1);
     want = l;
     why = "within SLA";
     if (g->sla_metric > d->sla_limit) {
@@ -106,7 +102,7 @@ static void sla_one(const mrx_dom *d, const mrx_sla_params *q, unsigned n,
         }
     }
     if (want != l) {
-        st->v[SLA_LEVEL] = want;
+        st->u.sla.level = want;
         st->last_change_ms = now;
         st->until_ms = now + q->hold_ms;
         why = want > l ? "SLA missed: up" : "well within SLA: down";
@@ -140,6 +136,6 @@ static void sla_decide(const mrx_snapshot *s, const mrx_params *p,
 
 const mrx_policy mrx_policy_sla = {
     .name = "sla",
-    .summary = "SLA-driven memory and CPU-cap levels (seed 001, ReX)",
+    .summary = "SLA-driven memory and CPU-cap levels (ReX)",
     .decide = sla_decide,
 };
