@@ -139,7 +139,7 @@ END_TEST
  * every policy that it stands above (static is not under it). */
 START_TEST(test_fistpoint_distress_caught)
 {
-    /* seed 003's contention, where one guest's need comes while the
+    /* Zhang et al.'s contention, where one guest's need comes while the
      * other holds the memory */
     mrx_scenario *sc = load_text(
         "host_memory = \"1900m\"\nseed = 1\nagent_interval = 1\n"

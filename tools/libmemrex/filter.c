@@ -1,6 +1,6 @@
 /*
  * filter.c - guest statistics are untrusted: validate, bound, mark stale,
- * and smooth free memory with seed 003's filter.
+ * and smooth free memory with Zhang et al.'s filter.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */

@@ -57,8 +57,8 @@ typedef enum {
     MRX_WL_STEADY,      /* a */
     MRX_WL_RAMP,        /* a -> b over period, then b */
     MRX_WL_PHASES,      /* phase[0..n) repeating */
-    MRX_WL_RANDOM,      /* seed 003 random: r in [a, b] every period */
-    MRX_WL_MONO,        /* seed 003 mono: a -> b -> a over period */
+    MRX_WL_RANDOM,      /* Zhang et al. random: r in [a, b] every period */
+    MRX_WL_MONO,        /* Zhang et al. mono: a -> b -> a over period */
     MRX_WL_RISEFALL,    /* a -> b by step, hold, b -> a by step; once */
 } mrx_wl_kind;
 

@@ -35,7 +35,7 @@ void mrx_params_default(mrx_params *p)
     /* ... and is in distress when some task stalled on memory 10% of
      * the last 10 s (senpai's target is 0.17%: this is an emergency) */
     p->distress_stall_pct = 1000;
-    p->fmd_kb = 5 * MRX_MIB;      /* seed 003 */
+    p->fmd_kb = 5 * MRX_MIB;      /* Zhang et al. */
     p->filter_k = 5;
     mrx_policy_params_default(p);
 }

@@ -1,6 +1,6 @@
 /*
  * sim_workload.c - workloads of the simulated host: how much anonymous
- * memory a guest wants over time (seed 003's microbenchmarks included),
+ * memory a guest wants over time (Zhang et al.'s microbenchmarks included),
  * and risefall, a hog that may wait for the guest's MemAvailable as the
  * end-to-end test's memhog does.
  *
