@@ -131,6 +131,57 @@ START_TEST(test_errors_name_file_and_line)
 }
 END_TEST
 
+/* A rule's values are parsed once: the configuration and the control
+ * socket's `set` refuse the same values with the same words. */
+START_TEST(test_one_rule_parser)
+{
+    static const struct {
+        const char *kv, *why;
+    } bad[] = {
+        { "min=lots", "min=lots is not a size" },
+        { "max=0", "max=0 is not a size" },
+        { "weight=0", "weight must be an integer from 1 to 65535" },
+        { "weight=65536", "weight must be an integer from 1 to 65535" },
+        { "policy=best", "unknown policy 'best'" },
+        { "sla=0", "sla must be an integer from 1 to 10000000" },
+        { "sla=-5", "sla must be an integer from 1 to 10000000" },
+        { "exclude=maybe", "exclude=yes or exclude=no" },
+    };
+    char text[256], line[128], why[256];
+    mrx_params p;
+    unsigned i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "rules = [ \"pattern=x,%s\" ]\n",
+                 bad[i].kv);
+        ck_assert_int_ne(load(text, &p), 0);
+        ck_assert_msg(reported(1, bad[i].why), "%s: %s", bad[i].kv, report);
+        snprintf(line, sizeof(line), "set x %s", bad[i].kv);
+        ck_assert_int_ne(mrx_ctl_check(line, why, sizeof(why)), 0);
+        ck_assert_msg(strstr(why, bad[i].why), "%s: %s", line, why);
+    }
+    /* the same keys are good on both sides */
+    ck_assert_int_eq(load("rules = [ \"pattern=x,min=256m,max=1g,"
+                          "weight=512,policy=sla,sla=200,exclude=no\" ]\n",
+                          &p), 0);
+    ck_assert_uint_eq(p.rule[0].sla_limit, 200);
+    ck_assert(!p.rule[0].exclude);
+    ck_assert_int_eq(mrx_ctl_check("set x min=256m max=1g weight=512 "
+                                   "policy=sla sla=200 exclude=no", why,
+                                   sizeof(why)), 0);
+    ck_assert_int_eq(mrx_ctl_check("unset x sla", why, sizeof(why)), 0);
+    /* a key twice, and the pattern, which `set` names as its DOMAIN */
+    ck_assert_int_ne(load("rules = [ \"pattern=x,min=1g,min=2g\" ]\n", &p),
+                     0);
+    ck_assert_msg(reported(1, "min given twice"), "%s", report);
+    ck_assert_int_ne(mrx_ctl_check("set x min=1g min=2g", why, sizeof(why)),
+                     0);
+    ck_assert_msg(strstr(why, "min given twice"), "%s", why);
+    ck_assert_int_ne(mrx_ctl_check("set x pattern=y", why, sizeof(why)), 0);
+    ck_assert_msg(strstr(why, "unknown setting 'pattern'"), "%s", why);
+}
+END_TEST
+
 START_TEST(test_unknown_keys_warn)
 {
     mrx_params p;
@@ -324,6 +375,7 @@ int main(void)
 
     tcase_add_test(tc, test_all_keys);
     tcase_add_test(tc, test_errors_name_file_and_line);
+    tcase_add_test(tc, test_one_rule_parser);
     tcase_add_test(tc, test_unknown_keys_warn);
     tcase_add_test(tc, test_per_domain_policy_and_override);
     tcase_add_test(tc, test_bounds);

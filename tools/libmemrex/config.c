@@ -181,70 +181,42 @@ static int parse_u32(const char *v, unsigned long max, uint32_t *out)
 }
 
 /* "pattern=web*,min=256m,max=2g,weight=512,policy=sla,sla=200" or
- * ",exclude". */
+ * "pattern=backup-*,exclude" (the keys and values in rule_parse.c). */
 static int parse_rule(cfg_ctx *c, const char *item, mrx_rule *r)
 {
-    char buf[512], why[128], *tok, *save = NULL;
+    char buf[512], why[200], *tok, *v, *save = NULL;
+    unsigned bit, seen = 0;
 
     memset(r, 0, sizeof(*r));
-    if (strlen(item) >= sizeof(buf))
+    if (strlen(item) >= sizeof(buf)) {
+        snprintf(why, sizeof(why), "longer than %zu bytes", sizeof(buf) - 1);
         goto bad;
+    }
     strcpy(buf, item);
     for (tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        char *v = strchr(tok, '=');
-
-        if (!strcmp(tok, "exclude")) {
-            r->exclude = true;
-            continue;
-        }
-        if (!v)
+        v = strchr(tok, '=');
+        if (v)
+            *v++ = '\0';
+        bit = mrx_rule_key(tok);
+        if (bit && (seen & bit)) {
+            snprintf(why, sizeof(why), "%s given twice", tok);
             goto bad;
-        *v++ = '\0';
-        if (!strcmp(tok, "pattern")) {
-            if (!*v || strlen(v) >= sizeof(r->pattern))
-                goto bad;
-            mrx_strlcpy(r->pattern, v, sizeof(r->pattern));
-        } else if (!strcmp(tok, "policy")) {
-            if (!mrx_policy_find(v)) {
-                err(c, "rules", "rule '%s': unknown policy", item);
-                return EINVAL;
-            }
-            mrx_strlcpy(r->policy, v, sizeof(r->policy));
-        } else if (!strcmp(tok, "min")) {
-            if (mrx_parse_size_kb(v, 'm', &r->min_kb))
-                goto bad;
-        } else if (!strcmp(tok, "max")) {
-            if (mrx_parse_size_kb(v, 'm', &r->max_kb))
-                goto bad;
-        } else if (!strcmp(tok, "weight")) {
-            uint32_t w;
-
-            if (parse_u32(v, 65535, &w) || !w)
-                goto bad;
-            r->weight = w;
-        } else if (!strcmp(tok, "sla")) {
-            if (parse_u32(v, 10000000, &r->sla_limit) || !r->sla_limit)
-                goto bad;
-        } else {
-            fprintf(c->report, "%s:%d: rule '%s': unknown key '%s' "
-                    "(pattern, min, max, weight, policy, sla, exclude)\n",
-                    c->path, line_of(c, "rules"), item, tok);
-            return EINVAL;
         }
+        seen |= bit;
+        if (mrx_rule_value(r, bit, tok, v, why, sizeof(why)))
+            goto bad;
     }
     if (!r->pattern[0]) {
-        err(c, "rules", "rule '%s': pattern= is required", item);
-        return EINVAL;
+        snprintf(why, sizeof(why), "pattern= is required");
+        goto bad;
     }
-    if (mrx_rule_check(r, why, sizeof(why))) {
-        fprintf(c->report, "%s:%d: rule '%s': %s\n", c->path,
-                line_of(c, "rules"), item, why);
-        return EINVAL;
-    }
+    if (mrx_rule_check(r, why, sizeof(why)))
+        goto bad;
     return 0;
 bad:
-    err(c, "rules", "bad rule '%s'", item);
+    fprintf(c->report, "%s:%d: rule '%s': %s\n", c->path,
+            line_of(c, "rules"), item, why);
     return EINVAL;
 }
 

@@ -3,7 +3,8 @@
  * strictly from untrusted bytes: printable ASCII only, bounded, every
  * value checked before anything runs.
  *
- *   set DOMAIN key=value...     keys: min, max, weight, policy, exclude
+ *   set DOMAIN key=value...     keys: min, max, weight, policy, sla,
+ *                               exclude (values in rule_parse.c)
  *   unset DOMAIN [key...]       no key: all of them
  *   policy NAME
  *   reserve SIZE [SECONDS]
@@ -21,24 +22,6 @@
 
 #define MAX_WORDS 16
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} set_keys[] = {
-    { "min", MRX_SET_MIN },
-    { "max", MRX_SET_MAX },
-    { "weight", MRX_SET_WEIGHT },
-    { "policy", MRX_SET_POLICY },
-    { "exclude", MRX_SET_EXCLUDE },
-};
-
-#define NKEYS (sizeof(set_keys) / sizeof(set_keys[0]))
-
-const char *mrx_ctl_key_names(void)
-{
-    return "min, max, weight, policy, exclude";
-}
-
 static int fail(char *why, size_t wlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -52,79 +35,53 @@ static int fail(char *why, size_t wlen, const char *fmt, ...)
     return EINVAL;
 }
 
-static unsigned key_bit(const char *name)
+/* A key of `set` and `unset`: a rule's, but its pattern (the DOMAIN). */
+static unsigned set_key(const char *name)
 {
-    unsigned i;
+    unsigned bit = mrx_rule_key(name);
 
-    for (i = 0; i < NKEYS; i++)
-        if (!strcmp(set_keys[i].name, name))
-            return set_keys[i].bit;
-    return 0;
+    return bit & MRX_SET_ALL;
 }
 
-/* One key=value of `set` into rq. */
+static int unknown(const char *req, const char *key, char *why, size_t wlen)
+{
+    char names[128];
+
+    mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+    return fail(why, wlen, "%s: unknown setting '%s' (%s)", req, key, names);
+}
+
+/* One key=value of `set` into rq (the values in rule_parse.c). */
 static int parse_kv(char *kv, mrx_ctl_req *rq, char *why, size_t wlen)
 {
-    char *v = strchr(kv, '=');
+    char *v = strchr(kv, '='), msg[200];
     unsigned bit;
-    unsigned long u;
-    uint64_t kb;
 
     if (!v)
         return fail(why, wlen, "set: '%s' is not key=value", kv);
     *v++ = '\0';
-    bit = key_bit(kv);
+    bit = set_key(kv);
     if (!bit)
-        return fail(why, wlen, "set: unknown setting '%s' (%s)", kv,
-                    mrx_ctl_key_names());
+        return unknown("set", kv, why, wlen);
     if (rq->keys & bit)
         return fail(why, wlen, "set: %s given twice", kv);
     rq->keys |= bit;
-    switch (bit) {
-    case MRX_SET_MIN:
-    case MRX_SET_MAX:
-        if (mrx_parse_size_kb(v, 'm', &kb) || !kb)
-            return fail(why, wlen, "set: %s=%s is not a size (512m, 2g)",
-                        kv, v);
-        if (bit == MRX_SET_MIN)
-            rq->rule.min_kb = kb;
-        else
-            rq->rule.max_kb = kb;
-        return 0;
-    case MRX_SET_WEIGHT:
-        if (mrx_parse_ulong(v, 65535, &u) || !u)
-            return fail(why, wlen, "set: weight must be an integer from 1 "
-                        "to 65535, not '%s'", v);
-        rq->rule.weight = (unsigned)u;
-        return 0;
-    case MRX_SET_POLICY:
-        if (!mrx_policy_find(v)) {
-            char names[256];
-
-            mrx_policy_names(names, sizeof(names));
-            return fail(why, wlen, "set: unknown policy '%s'; known "
-                        "policies: %s", v, names);
-        }
-        mrx_strlcpy(rq->rule.policy, v, sizeof(rq->rule.policy));
-        return 0;
-    default:
-        if (!strcmp(v, "yes"))
-            rq->rule.exclude = true;
-        else if (strcmp(v, "no"))
-            return fail(why, wlen, "set: exclude=yes or exclude=no");
-        return 0;
-    }
+    if (mrx_rule_value(&rq->rule, bit, kv, v, msg, sizeof(msg)))
+        return fail(why, wlen, "set: %s", msg);
+    return 0;
 }
 
 static int parse_set(char **w, unsigned n, mrx_ctl_req *rq, char *why,
                      size_t wlen)
 {
+    char names[128];
     unsigned i;
     int rc;
 
-    if (n < 3)
-        return fail(why, wlen, "set DOMAIN key=value... (%s)",
-                    mrx_ctl_key_names());
+    if (n < 3) {
+        mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+        return fail(why, wlen, "set DOMAIN key=value... (%s)", names);
+    }
     for (i = 2; i < n; i++)
         if ((rc = parse_kv(w[i], rq, why, wlen)))
             return rc;
@@ -136,16 +93,17 @@ static int parse_set(char **w, unsigned n, mrx_ctl_req *rq, char *why,
 static int parse_unset(char **w, unsigned n, mrx_ctl_req *rq, char *why,
                        size_t wlen)
 {
+    char names[128];
     unsigned i, bit;
 
-    if (n < 2)
-        return fail(why, wlen, "unset DOMAIN [key...] (%s)",
-                    mrx_ctl_key_names());
+    if (n < 2) {
+        mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+        return fail(why, wlen, "unset DOMAIN [key...] (%s)", names);
+    }
     for (i = 2; i < n; i++) {
-        bit = key_bit(w[i]);
+        bit = set_key(w[i]);
         if (!bit)
-            return fail(why, wlen, "unset: unknown setting '%s' (%s)",
-                        w[i], mrx_ctl_key_names());
+            return unknown("unset", w[i], why, wlen);
         rq->keys |= bit;
     }
     if (!rq->keys)
@@ -254,7 +212,10 @@ int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len)
         append(buf, len, &used, " weight=%u", r->weight);
     if (r->policy[0])
         append(buf, len, &used, " policy=%s", r->policy);
-    if (r->exclude || !(r->min_kb || r->max_kb || r->weight || r->policy[0]))
+    if (r->sla_limit)
+        append(buf, len, &used, " sla=%u", (unsigned)r->sla_limit);
+    if (r->exclude || !(r->min_kb || r->max_kb || r->weight || r->policy[0] ||
+                        r->sla_limit))
         append(buf, len, &used, " exclude=%s", r->exclude ? "yes" : "no");
     return used < len ? (int)used : -1;
 }

@@ -194,6 +194,8 @@ int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys)
         o->policy[0] = '\0';
     if (keys & MRX_SET_EXCLUDE)
         o->exclude = false;
+    if (keys & MRX_SET_SLA)
+        o->sla_limit = 0;
     LOG(e, NOTICE, "settings for %s removed (keys 0x%x)", domain, keys);
     if (o->min_kb || o->max_kb || o->weight || o->sla_limit ||
         o->policy[0] || o->exclude)

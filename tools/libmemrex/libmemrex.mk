@@ -36,6 +36,7 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/daemon.c \
 	tools/libmemrex/control.c \
 	tools/libmemrex/control_parse.c \
+	tools/libmemrex/rule_parse.c \
 	tools/libmemrex/settings.c \
 	tools/libmemrex/log.c
 tools_libmemrex_libmemrex_core_la_CFLAGS = $(AM_CFLAGS) $(XLUTIL_CFLAGS) \

@@ -449,7 +449,8 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
 #define MRX_SET_WEIGHT    (1u << 2)
 #define MRX_SET_POLICY    (1u << 3)
 #define MRX_SET_EXCLUDE   (1u << 4)
-#define MRX_SET_ALL       0x1fu
+#define MRX_SET_SLA       (1u << 5)
+#define MRX_SET_ALL       0x3fu
 
 /* Removes the keys (MRX_SET_*) of the runtime settings stored under
  * domain (exactly as given to mrx_engine_override); settings left with

@@ -34,6 +34,17 @@ void mrx_policy_params_default(mrx_params *p);
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
+/* The keys of a domain rule (rule_parse.c): MRX_SET_* bits, and the
+ * configuration's pattern.  mrx_rule_key() gives a key's bit (0: not a
+ * key); mrx_rule_key_names() lists the keys in mask, "min, max, ...";
+ * mrx_rule_value() parses the value v of key (NULL: the key alone, which
+ * only exclude may be) into r.  Returns 0, or EINVAL with why. */
+#define MRX_RULE_PATTERN (1u << 8)
+unsigned mrx_rule_key(const char *name);
+void mrx_rule_key_names(unsigned mask, char *buf, size_t len);
+int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
+                   const char *v, char *why, size_t len);
+
 /* Refuses a file libxlutil 4.17 cannot read cleanly: unreadable, not
  * a regular file, or with a NUL byte (it aborts on one); returns 0 or
  * EINVAL, reported with the file (and line). */
@@ -216,8 +227,6 @@ int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
 /* Writes the `set` request that gives back the settings r (stored
  * under r->pattern).  Returns the length, or -1 if len is too small. */
 int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len);
-/* "min, max, ...": the keys of a runtime setting, for messages. */
-const char *mrx_ctl_key_names(void);
 
 /* Engine internals the status writer reads (engine.c). */
 const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);

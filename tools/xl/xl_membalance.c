@@ -89,10 +89,10 @@ static const struct cmd_help {
     { "status", "[-l|--json] [--prometheus] [DOMAIN...]",
       "show what the balancer sees and does" },
     { "set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"
-      "        [exclude=yes|no]",
+      "        [sla=N] [exclude=yes|no]",
       "change a domain's settings from the next tick (kept across\n"
       "        restarts)" },
-    { "unset", "DOMAIN [min] [max] [weight] [policy] [exclude]",
+    { "unset", "DOMAIN [min] [max] [weight] [policy] [sla] [exclude]",
       "remove runtime settings (all of them without a key)" },
     { "policy", "NAME", "switch the balancing policy at runtime" },
     { "reserve", "SIZE [--timeout S]",
