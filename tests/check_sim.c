@@ -889,9 +889,13 @@ START_TEST(test_status_roundtrip)
     mrx_params_default(&p);
     b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
     e = mrx_engine_new(b, &p, inv_quiet_logger());
+    ck_assert_ptr_null(mrx_engine_status(e));
     ck_assert_int_eq(mrx_engine_tick(e), 0);
     json = mrx_engine_status_json(e);
     ck_assert_ptr_nonnull(json);
+    /* the tick made the document once; nothing changed since */
+    ck_assert_ptr_nonnull(mrx_engine_status(e));
+    ck_assert_str_eq(mrx_engine_status(e), json);
     ck_assert_int_eq(mrx_status_parse(json, &st, why, sizeof(why)), 0);
     ck_assert_uint_eq(st.n, 9);
     ck_assert_str_eq(st.dom[0].name, "Domain-0");

@@ -44,6 +44,7 @@ void mrx_engine_free(mrx_engine *e)
     free(e->want);
     free(e->want1);
     free(e->out);
+    free(e->status);
     free(e);
 }
 
@@ -82,6 +83,11 @@ const mrx_decision *mrx_engine_targets(const mrx_engine *e)
 const mrx_counters *mrx_engine_counters(const mrx_engine *e)
 {
     return &e->cnt;
+}
+
+const char *mrx_engine_status(const mrx_engine *e)
+{
+    return e->status;
 }
 
 const char *mrx_engine_backend_name(const mrx_engine *e)
@@ -581,13 +587,13 @@ int mrx_engine_tick(mrx_engine *e)
     e->cnt.ticks++;
     t_apply = e->tick_mono_ms = mono_ms();
 
-    if (e->b->ops->publish) {
-        char *json = mrx_engine_status_json(e);
-
-        if (json && e->b->ops->publish(e->b, json))
-            LOG(e, WARN, "publishing status failed");
-        free(json);
-    }
+    /* the status is made once a tick, for the backend and the file */
+    free(e->status);
+    e->status = mrx_engine_status_json(e);
+    if (!e->status)
+        LOG(e, ERROR, "out of memory for the status document");
+    else if (e->b->ops->publish && e->b->ops->publish(e->b, e->status))
+        LOG(e, WARN, "publishing status failed");
     tick_cost(e, t0, t_sample, t_apply, mono_ms());
     return 0;
 }

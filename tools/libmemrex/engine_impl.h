@@ -33,6 +33,7 @@ struct mrx_engine {
     uint64_t tick_mono_ms;       /* when the last tick completed */
     mrx_tick_cost cost;          /* of the last tick */
     uint64_t slow_logged_ms;     /* monotonic, the last slow-tick warning */
+    char *status;                /* the last tick's status document */
 };
 
 #define LOG(e, lvl, fmt, ...) \

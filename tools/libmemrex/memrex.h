@@ -496,8 +496,13 @@ const mrx_snapshot *mrx_engine_snapshot(const mrx_engine *e);
 const mrx_decision *mrx_engine_targets(const mrx_engine *e);
 const mrx_counters *mrx_engine_counters(const mrx_engine *e);
 
-/* Status document (JSON, made with yajl); caller frees. */
+/* Status document (JSON, made with yajl) of the engine as it is now;
+ * caller frees. */
 char *mrx_engine_status_json(const mrx_engine *e);
+/* The status document the last tick made (and published through the
+ * backend), owned by the engine until the next tick; NULL before the
+ * first tick or when it could not be made. */
+const char *mrx_engine_status(const mrx_engine *e);
 
 /* ------------------------------------------------------------------ */
 /* Control channel: `set`, `policy`, `reserve` from another process,   */

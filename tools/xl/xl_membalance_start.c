@@ -84,18 +84,17 @@ static mrx_backend *open_backend(const start_opts *o, xentoollog_logger *lg,
     return b;
 }
 
-/* Writes the status and, in the foreground, shows it. */
+/* Writes the last tick's status to its file and, in the foreground,
+ * shows it. */
 static void publish(mrx_engine *e, const start_opts *o, const paths *pt,
                     xentoollog_logger *lg)
 {
-    char *json = mrx_engine_status_json(e);
+    const char *json = mrx_engine_status(e);
     mrx_status st;
     char why[128];
 
-    if (!json) {
-        xtl_log(lg, XTL_ERROR, ENOMEM, PROG, "status document");
-        return;
-    }
+    if (!json)
+        return;             /* the engine said why */
     if (membalance_write_atomic(pt->status, json))
         xtl_log(lg, XTL_ERROR, errno, PROG, "writing %s", pt->status);
     if (o->foreground && !o->quiet &&
@@ -106,7 +105,6 @@ static void publish(mrx_engine *e, const start_opts *o, const paths *pt,
         fflush(stdout);
         mrx_status_dispose(&st);
     }
-    free(json);
 }
 
 static uint64_t mono_ms(void)
