@@ -19,7 +19,7 @@
 #include <xenstore.h>
 
 #include "memrex.h"
-#include "xs_guest.h"
+#include "xen/xs_guest.h"
 
 #define DOMID 7
 #define GAP_MS 300           /* between two reports, above the wake gap */

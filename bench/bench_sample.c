@@ -19,7 +19,7 @@
 #include <xenstore.h>
 
 #include "memrex.h"
-#include "xs_guest.h"
+#include "xen/xs_guest.h"
 
 #define TICKS 20
 #define CHANGED_PCT 10

@@ -893,9 +893,13 @@ START_TEST(test_status_roundtrip)
     ck_assert_int_eq(mrx_engine_tick(e), 0);
     json = mrx_engine_status_json(e);
     ck_assert_ptr_nonnull(json);
-    /* the tick made the document once; nothing changed since */
+    /* the tick made its document once (tick_age_ms aside, the same) */
     ck_assert_ptr_nonnull(mrx_engine_status(e));
-    ck_assert_str_eq(mrx_engine_status(e), json);
+    ck_assert_int_eq(mrx_status_parse(mrx_engine_status(e), &st, why,
+                                      sizeof(why)), 0);
+    ck_assert_uint_eq(st.n, 9);
+    ck_assert_str_eq(st.policy, "proportional");
+    mrx_status_dispose(&st);
     ck_assert_int_eq(mrx_status_parse(json, &st, why, sizeof(why)), 0);
     ck_assert_uint_eq(st.n, 9);
     ck_assert_str_eq(st.dom[0].name, "Domain-0");

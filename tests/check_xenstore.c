@@ -22,7 +22,7 @@
 #include <xenstore.h>
 
 #include "memrex.h"
-#include "xs_guest.h"
+#include "xen/xs_guest.h"
 
 #define MIB 1024ull
 #define GIB (1024ull * 1024)
@@ -413,38 +413,38 @@ START_TEST(xenserver_keys)
     mrx_guest_stats gs;
     char why[160];
 
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("1048576", 7, "262144", 6,
-                                             2 * GIB, 8 * GIB, 5, &gs, why,
-                                             sizeof(why)), 0);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, "262144", 6,
+                                               2 * GIB, 8 * GIB, 5, &gs, why,
+                                               sizeof(why)), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, 5);
     ck_assert_uint_eq(gs.total_kb, 1048576);
     ck_assert_uint_eq(gs.free_kb, 262144);
     ck_assert_uint_eq(gs.available_kb, 262144);
     ck_assert_uint_eq(gs.committed_kb, 1048576 - 262144);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("1048576", 7, "2097152", 7,
-                                             2 * GIB, 8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, "2097152", 7,
+                                               2 * GIB, 8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
     ck_assert(!gs.valid);
     /* total 0, or above the static max (2 GiB = 2097152 KiB) */
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("0", 1, "0", 1, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("2097153", 7, "1", 1, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("2097152", 7, "1", 1, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), 0);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("lots", 4, "1", 1, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver(NULL, 0, "1", 1, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_xsg_parse_xenserver("1048576", 7, NULL, 0, 2 * GIB,
-                                             8 * GIB, 5, &gs, why,
-                                             sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("0", 1, "0", 1, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("2097153", 7, "1", 1, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("2097152", 7, "1", 1, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("lots", 4, "1", 1, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse(NULL, 0, "1", 1, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, NULL, 0, 2 * GIB,
+                                               8 * GIB, 5, &gs, why,
+                                               sizeof(why)), EINVAL);
 }
 END_TEST
 

@@ -23,7 +23,7 @@ done
 check "every exported symbol is declared in memrex.h:${extra:- none extra}" \
     test -z "$extra"
 internal=$(grep -ho 'mrx_[a-z_0-9]*(' "$top_srcdir"/tools/libmemrex/mrx_internal.h \
-           "$top_srcdir"/tools/libmemrex/xs_guest.h | tr -d '(' | sort -u)
+           "$top_srcdir"/tools/libmemrex/xen/xs_guest.h | tr -d '(' | sort -u)
 leak=""
 for sym in $internal; do
     grep -qx "$sym" <<<"$exported" && leak="$leak $sym"

@@ -409,8 +409,11 @@ def report(run, args, out):
         g = run.growth.get(p, {})
         steps = num(g.get("n"))
         uns = num(g.get("unserved"))
+        nd = num(g.get("not_due")) or 0
         served = ("%d/%d" % (steps, steps + uns)
                   if steps is not None and uns is not None else "-")
+        if nd and served != "-":
+            served += " (%d not reached)" % nd
         p95 = num(g.get("p95_ms"))
         sl = (lags or {}).get(p, (None, None, None))
         sserved, sp95 = sl[0], num(sl[1])

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xs_guest.h"
 #include "mrx_internal.h"
 
 #define MAXKV 32
@@ -64,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     if (n >= 2)
-        mrx_xsg_parse_xenserver(kv[0].val, kv[0].len, kv[1].val, kv[1].len,
-                                smax, host, 1, &d.gs, why, sizeof(why));
+        mrx_guest_xenserver_parse(kv[0].val, kv[0].len, kv[1].val, kv[1].len,
+                                  smax, host, 1, &d.gs, why, sizeof(why));
     free(buf);
     return 0;
 }

@@ -54,7 +54,7 @@ int mrx_engine_set_params(mrx_engine *e, const mrx_params *p)
 
     if (!pol) {
         LOG(e, ERROR, "unknown policy '%s'", p->policy);
-        return -1;
+        return EINVAL;
     }
     if (e->policy && pol != e->policy)
         LOG(e, NOTICE, "policy %s -> %s", e->policy->name, pol->name);

@@ -15,7 +15,6 @@
 
 #include "mrx_internal.h"
 #include "guest_report.h"
-#include "xs_guest.h"
 
 /* Cumulative counters and sequence numbers. */
 #define COUNTER_MAX      ((uint64_t)1 << 62)
@@ -65,7 +64,7 @@ static const struct {
  * smallest. */
 static uint64_t mem_limit(uint64_t static_max_kb, uint64_t host_total_kb)
 {
-    uint64_t lim = MRX_XSG_KB_MAX;
+    uint64_t lim = MRX_GUEST_KB_MAX;
 
     if (static_max_kb && static_max_kb < lim)
         lim = static_max_kb;
@@ -147,7 +146,7 @@ int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
         case B_SEQ:       max = COUNTER_MAX; break;
         case B_MEM:       max = lim; break;
         /* bounded below, once swap is known */
-        case B_COMMITTED: max = MRX_XSG_KB_MAX; break;
+        case B_COMMITTED: max = MRX_GUEST_KB_MAX; break;
         case B_SWAP:      max = swap_lim; break;
         case B_LOAD:      max = MRX_GUEST_LOAD_MAX; break;
         case B_COUNTER:   max = COUNTER_MAX; break;
@@ -288,11 +287,11 @@ int mrx_guest_report_parse(const char *text, size_t text_len,
                                     host_total_kb, gs, why, len);
 }
 
-int mrx_xsg_parse_xenserver(const char *total, size_t total_len,
-                            const char *free, size_t free_len,
-                            uint64_t static_max_kb, uint64_t host_total_kb,
-                            uint64_t seq, mrx_guest_stats *gs,
-                            char *why, size_t len)
+int mrx_guest_xenserver_parse(const char *total, size_t total_len,
+                              const char *free, size_t free_len,
+                              uint64_t static_max_kb, uint64_t host_total_kb,
+                              uint64_t seq, mrx_guest_stats *gs,
+                              char *why, size_t len)
 {
     uint64_t lim = mem_limit(static_max_kb, host_total_kb);
     uint64_t t, f;

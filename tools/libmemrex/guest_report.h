@@ -44,5 +44,7 @@ typedef enum { MRX_REPORT_KEYS(MRX_REPORT_ID) K_NKEYS } mrx_report_key;
 
 /* Largest PSI average accepted: 100.00% as x100. */
 #define MRX_REPORT_PCT_MAX 10000u
+/* Nothing a guest reports in KiB is believed above 1 PiB. */
+#define MRX_GUEST_KB_MAX   ((uint64_t)1 << 40)
 
 #endif /* MRX_GUEST_REPORT_H */

@@ -36,6 +36,8 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/daemon.c \
 	tools/libmemrex/control.c \
 	tools/libmemrex/control_parse.c \
+	tools/libmemrex/guest_parse.c \
+	tools/libmemrex/guest_report.h \
 	tools/libmemrex/rule_parse.c \
 	tools/libmemrex/settings.c \
 	tools/libmemrex/log.c
@@ -62,7 +64,7 @@ CLEANFILES += tools/libmemrex/libmemrex.sym
 # The seed policies (adaptive, sla, selfballoon, cooperative).
 include tools/libmemrex/policies.mk
 # The real Xen backend (libxenlight + libxenstore).
-include tools/libmemrex/xen.mk
+include tools/libmemrex/xen/xen.mk
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = tools/libmemrex/memrex.pc

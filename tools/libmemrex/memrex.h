@@ -5,6 +5,18 @@
  * All memory quantities are in KiB, as in libxenlight.  Times are in
  * milliseconds of the backend's clock (simulated or monotonic).
  *
+ * Errors, everywhere below:
+ *   - what checks input (a configuration, a rule, a request line, a
+ *     guest's report, a size) returns 0 or a positive errno value
+ *     (EINVAL, ERANGE, ENOENT, ENOSPC, EBUSY), with the reason in why
+ *     when it takes one;
+ *   - what does I/O or talks to Xen (the backend's operations, the
+ *     engine's tick, XenStore, libxenlight, files, sockets) returns 0 or
+ *     a negative errno value (-1 when the cause is not an errno), and
+ *     logs it once, with context, through the logger it was given;
+ *   - what returns a count, a descriptor or a pointer says so; an
+ *     object it could not make is NULL, logged.
+ *
  * Copyright (C) 2026 The membalance authors
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -432,7 +444,7 @@ mrx_engine *mrx_engine_new(mrx_backend *b, const mrx_params *p,
                            xentoollog_logger *lg);
 void mrx_engine_free(mrx_engine *e);
 /* Replaces the parameters (policy switch, reload) from the next tick.
- * Returns ERROR-style -1 (and changes nothing) for an unknown policy. */
+ * Returns 0, or EINVAL (and changes nothing) for an unknown policy. */
 int mrx_engine_set_params(mrx_engine *e, const mrx_params *p);
 const mrx_params *mrx_engine_params(const mrx_engine *e);
 

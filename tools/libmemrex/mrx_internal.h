@@ -34,6 +34,15 @@ void mrx_policy_params_default(mrx_params *p);
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
+/* Parses XenServer-style data/meminfo_total and data/meminfo_free (KiB)
+ * into gs (committed = total - free, available = free), with seq as
+ * given (guest_parse.c).  Returns 0 or EINVAL with why filled. */
+int mrx_guest_xenserver_parse(const char *total, size_t total_len,
+                              const char *free, size_t free_len,
+                              uint64_t static_max_kb, uint64_t host_total_kb,
+                              uint64_t seq, mrx_guest_stats *gs,
+                              char *why, size_t len);
+
 /* The keys of a domain rule (rule_parse.c): MRX_SET_* bits, and the
  * configuration's pattern.  mrx_rule_key() gives a key's bit (0: not a
  * key); mrx_rule_key_names() lists the keys in mask, "min, max, ...";

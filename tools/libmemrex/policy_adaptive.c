@@ -1,7 +1,8 @@
 /*
- * policy_adaptive.c - Baruchi and Midorikawa: the 1-minute load decides whether a guest
- * grows or shrinks, free memory and the 5- and 15-minute loads decide by
- * how much, and a grace period follows every change.
+ * policy_adaptive.c - Baruchi and Midorikawa's adaptive policy: the
+ * 1-minute load decides whether a guest grows or shrinks, free memory
+ * and the 5- and 15-minute loads decide by how much, and a grace period
+ * follows every change.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -211,6 +212,7 @@ static void adaptive_decide(const mrx_snapshot *s, const mrx_params *p,
 
 const mrx_policy mrx_policy_adaptive = {
     .name = "adaptive",
-    .summary = "load decides grow/shrink, free memory how much (Baruchi and Midorikawa)",
+    .summary = "load decides grow/shrink, free memory how much "
+               "(Baruchi and Midorikawa)",
     .decide = adaptive_decide,
 };

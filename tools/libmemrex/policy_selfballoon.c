@@ -1,7 +1,8 @@
 /*
- * policy_selfballoon.c - Magenheimer, LPC 2010: every guest on its own follows its
- * Committed_AS, as Linux's xen-selfballoon did: quick to grow, slow to
- * shrink, never below a floor.  Host memory nobody needs stays fallow.
+ * policy_selfballoon.c - Magenheimer, LPC 2010: every guest on its own
+ * follows its Committed_AS, as Linux's xen-selfballoon did: quick to
+ * grow, slow to shrink, never below a floor.  Host memory nobody needs
+ * stays fallow.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -115,6 +116,7 @@ static void selfballoon_decide(const mrx_snapshot *s, const mrx_params *p,
 
 const mrx_policy mrx_policy_selfballoon = {
     .name = "selfballoon",
-    .summary = "each guest follows its Committed_AS alone (Magenheimer, LPC 2010)",
+    .summary = "each guest follows its Committed_AS alone "
+               "(Magenheimer, LPC 2010)",
     .decide = selfballoon_decide,
 };

@@ -1,15 +1,18 @@
-# The Xen backend (libxenlight + libxenstore) and the guest agent.
+# The Xen side of libmemrex: everything that talks to libxenlight,
+# libxenctrl and libxenstore.  The core outside this directory includes
+# no Xen header but xentoollog's (and libxlutil's, whose xl cfg syntax
+# the configuration and the scenarios are written in).
 tools_libmemrex_libmemrex_core_la_SOURCES += \
-	tools/libmemrex/backend_xen.c \
-	tools/libmemrex/xs_guest.c \
-	tools/libmemrex/xs_report.c \
-	tools/libmemrex/xs_status.c \
-	tools/libmemrex/xs_guest_impl.h \
-	tools/libmemrex/guest_parse.c \
-	tools/libmemrex/xen_target.c \
-	tools/libmemrex/xen_target.h \
-	tools/libmemrex/xs_guest.h \
-	tools/libmemrex/guest_report.h
+	tools/libmemrex/xen/backend_xen.c \
+	tools/libmemrex/xen/xen_target.c \
+	tools/libmemrex/xen/xen_target.h \
+	tools/libmemrex/xen/xs_guest.c \
+	tools/libmemrex/xen/xs_guest.h \
+	tools/libmemrex/xen/xs_guest_impl.h \
+	tools/libmemrex/xen/xs_report.c \
+	tools/libmemrex/xen/xs_status.c
+
+# The guest agent.
 
 # memrex-agent runs inside guests: libc and libxenstore only (no
 # libmemrex, no libxenlight), so that it can be linked statically.

@@ -68,9 +68,9 @@ static int read_xenserver(mrx_xsg *g, xsg_dom *d, uint64_t static_max_kb,
     if (!total && !free_v)
         goto out;            /* no guest tools at all: hypervisor data */
     g->cnt.reports_read++;
-    if (mrx_xsg_parse_xenserver(total, tlen, free_v, flen, static_max_kb,
-                                host_total_kb, d->xenserver_events, gs,
-                                why, sizeof(why))) {
+    if (mrx_guest_xenserver_parse(total, tlen, free_v, flen, static_max_kb,
+                                  host_total_kb, d->xenserver_events, gs,
+                                  why, sizeof(why))) {
         g->cnt.reports_rejected++;
         if (mrx_xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_XENSERVER))
             xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": "
@@ -160,8 +160,9 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
         goto out;
     rc = 0;
 
-    /* An agent without the report node: seq is written last: read it first and again at the end, and
-     * take the report only if it did not move in between. */
+    /* An agent without the report node writes seq last: read it first
+     * and again at the end, and take the report only if it did not move
+     * in between. */
     for (attempt = 0; attempt < READ_RETRIES; attempt++) {
         for (k = 0; k < K_NKEYS; k++) {
             free(val[k]);
@@ -301,7 +302,7 @@ int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
     v = read_node(g, path, &len, &lost);
     if (!v)
         return lost ? -EPIPE : -ENOENT;
-    rc = mrx_guest_value_parse(v, len, max_kb ? max_kb : MRX_XSG_KB_MAX, kb);
+    rc = mrx_guest_value_parse(v, len, max_kb ? max_kb : MRX_GUEST_KB_MAX, kb);
     free(v);
     return -rc;
 }

@@ -12,9 +12,8 @@
 #include <xenstore.h>
 
 #include "memrex.h"
+#include "guest_report.h"
 
-/* Nothing a guest reports in KiB is believed above 1 PiB. */
-#define MRX_XSG_KB_MAX       ((uint64_t)1 << 40)
 /* Events drained in one wait before the queue counts as a flood, with
  * n domains watched: beyond what all their watches may fire at once
  * (as when they are set anew after a reconnect). */
@@ -143,15 +142,6 @@ char *mrx_xsg_status_read(struct xs_handle *h);
 bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what);
 
 void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c);
-
-/* Parses XenServer-style data/meminfo_total and data/meminfo_free (KiB)
- * into gs (committed = total - free, available = free), with seq as
- * given.  Returns 0 or EINVAL with why filled. */
-int mrx_xsg_parse_xenserver(const char *total, size_t total_len,
-                            const char *free, size_t free_len,
-                            uint64_t static_max_kb, uint64_t host_total_kb,
-                            uint64_t seq, mrx_guest_stats *gs,
-                            char *why, size_t len);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t mrx_xsg_now_ms(void);
