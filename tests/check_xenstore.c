@@ -1231,6 +1231,13 @@ START_TEST(status_roundtrip)
 
     check_status_roundtrip(g, h, "{\"pid\":1,\"policy\":\"adaptive\","
                            "\"domains\":[{\"name\":\"d\\u00e9j\\u00e0\"}]}");
+    /* within the publish gap a new document is not written */
+    ck_assert_int_eq(mrx_xsg_publish(g, "{\"pid\":2}"), 0);
+    v = mrx_xsg_status_read(h);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_ptr_nonnull(strstr(v, "\"pid\":1"));
+    free(v);
+    mrx_xsg_set_publish_gap(g, 0);
 
     /* larger than one node: chunked, read back the same */
     big = malloc(n + 1);

@@ -253,6 +253,7 @@ mrx_xsg *mrx_xsg_open(xentoollog_logger *lg)
     }
     g->lg = lg;
     g->min_wake_ms = MRX_XSG_MIN_WAKE_MS;
+    g->publish_gap_ms = MRX_XSG_PUBLISH_MS;
     g->last_return_ms = mrx_xsg_now_ms();
     rc = xsg_connect(g);
     if (rc) {
@@ -285,6 +286,11 @@ struct xs_handle *mrx_xsg_handle(mrx_xsg *g)
 void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms)
 {
     g->min_wake_ms = ms;
+}
+
+void mrx_xsg_set_publish_gap(mrx_xsg *g, uint32_t ms)
+{
+    g->publish_gap_ms = ms;
 }
 
 void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c)

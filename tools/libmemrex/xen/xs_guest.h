@@ -28,6 +28,10 @@
 #define MRX_XSG_MIN_WAKE_MS  200u
 /* Bytes of the status document per XenStore node. */
 #define MRX_XSG_CHUNK        2000u
+/* Least time between two status documents published, ms: writing it
+ * costs a dom0 short of CPU up to a second (seen under TCG), and the
+ * status file the daemon writes every tick is the one `status` reads. */
+#define MRX_XSG_PUBLISH_MS   5000u
 /* Status documents larger than this are not published. */
 #define MRX_XSG_STATUS_MAX   (256u * 1024u)
 
@@ -131,8 +135,12 @@ int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd);
 void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms);
 
 /* Publishes the status document under MRX_XS_STATUS_DIR/status (in
- * chunks, in one transaction).  Returns 0 or -errno. */
+ * chunks, in one transaction), unless one was published less than the
+ * publish gap ago (then it returns 0 and writes nothing).  Returns 0 or
+ * -errno. */
 int mrx_xsg_publish(mrx_xsg *g, const char *json);
+/* Sets that gap, ms (MRX_XSG_PUBLISH_MS; tests use 0). */
+void mrx_xsg_set_publish_gap(mrx_xsg *g, uint32_t ms);
 /* Reads the published status document back; caller frees.  NULL with
  * errno set when there is none or it is inconsistent. */
 char *mrx_xsg_status_read(struct xs_handle *h);

@@ -43,6 +43,8 @@ struct mrx_xsg {
     bool pending;            /* events seen since the last return */
     bool status_dir_ready;
     bool published;
+    uint32_t publish_gap_ms;
+    uint64_t published_ms;   /* when the last status was published */
     uint32_t min_wake_ms;
     uint64_t last_return_ms;
     uint64_t next_reconnect_ms;

@@ -79,6 +79,9 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
     }
     if (!g->rxsh || g->broken)
         return -ENOTCONN;
+    if (g->published &&
+        mrx_xsg_now_ms() - g->published_ms < g->publish_gap_ms)
+        return 0;
     for (attempt = 0; attempt < 5; attempt++) {
         xs_transaction_t t = xs_transaction_start(g->rxsh);
         bool ok;
@@ -96,6 +99,7 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
         if (xs_transaction_end(g->rxsh, t, false)) {
             g->status_dir_ready = true;
             g->published = true;
+            g->published_ms = mrx_xsg_now_ms();
             return 0;
         }
         err = errno;
