@@ -22,6 +22,7 @@
 #include <xenstore.h>
 
 #include "memrex.h"
+#include "mrx_internal.h"
 #include "xen/xs_guest.h"
 
 #define MIB 1024ull

@@ -58,6 +58,7 @@
 
 #include <libxl.h>
 #include <memrex.h>
+#include <guest_report.h>
 #include <xenctrl.h>
 #include <xenstore.h>
 #include <xentoollog.h>

@@ -1,18 +1,36 @@
 /*
- * guest_report.h - the guest-report protocol, spelled once: the keys
- * memrex-agent writes under MRX_GUEST_DIR (memrex.h, with the protocol
- * version) and libmemrex reads (docs/xenstore-paths.md, section 2).
+ * guest_report.h - the guest-report protocol, spelled once: where
+ * memrex-agent writes, the protocol version, the bounds, and the keys it
+ * writes and libmemrex reads (docs/xenstore-paths.md, section 2).  The
+ * agent and the reader include it; it needs no other header.
  *
  * MRX_REPORT_KEYS(X) expands X(id, name, required, bound) for every
- * key: id names it in code (K_<id>), name is its XenStore node, a
+ * key: id names it in code (K_<id>), name is its key in the report, a
  * report without a required key is refused, bound is the class of its
- * largest accepted value (the reader's table, xs_guest.c).
+ * largest accepted value (the reader's table, guest_parse.c).
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
 #ifndef MRX_GUEST_REPORT_H
 #define MRX_GUEST_REPORT_H
+
+/* Where a guest agent reports, relative to /local/domain/<domid>/
+ * (docs/xenstore-paths.md describes every key). */
+#define MRX_GUEST_DIR           "data/membalance"
+/* Protocol version a report must carry (its version key). */
+#define MRX_GUEST_PROTOCOL      1
+/* The node under MRX_GUEST_DIR holding a whole report in one value,
+ * "key=value" pairs separated by single spaces (one write, one read);
+ * an agent without it writes every key as a node of its own. */
+#define MRX_GUEST_REPORT_NODE   "report"
+/* Longest report node accepted, in bytes, and most pairs in it. */
+#define MRX_GUEST_REPORT_MAX    2048
+#define MRX_GUEST_REPORT_PAIRS  64
+/* Longest guest-written value accepted, in bytes. */
+#define MRX_GUEST_VALUE_MAX     32
+/* Largest load average accepted, x100. */
+#define MRX_GUEST_LOAD_MAX      100000u
 
 #define MRX_REPORT_KEYS(X)                                      \
     X(VERSION,       "version",           1, B_VERSION)         \

@@ -246,14 +246,14 @@ typedef struct mrx_pstate {
             uint64_t grace_ms;        /* the grace after the last change */
         } adaptive;
         struct {
-            bool chosen;              /* the level below was chosen */
-            unsigned level;           /* index into the rule's levels */
+            bool chosen;              /* the level was chosen */
+            unsigned level;           /* index into the SLA levels */
         } sla;
         struct {
             uint64_t first_total_kb;  /* MemTotal when first seen */
         } selfballoon;
         struct {
-            bool seen;                /* total_us below was seen */
+            bool seen;                /* total_us was seen */
             uint64_t total_us;        /* psi_some_us at the last decision */
             int64_t integral_us;      /* stall since the last adjustment */
         } pressure;
@@ -661,62 +661,25 @@ int mrx_parse_size_kb(const char *s, char def_unit, uint64_t *kb);
 const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
-/* The real Xen backend and the guest-stats protocol (XenStore).       */
+/* The real Xen backend and guests' reports (XenStore).                */
 
-/* Where a guest agent reports, relative to /local/domain/<domid>/
- * (docs/xenstore-paths.md describes every key). */
-#define MRX_GUEST_DIR           "data/membalance"
-/* Protocol version a report must carry (its version key). */
-#define MRX_GUEST_PROTOCOL      1
-/* The node under MRX_GUEST_DIR holding a whole report in one value,
- * "key=value" pairs separated by single spaces (one write, one read);
- * an agent without it writes every key as a node of its own. */
-#define MRX_GUEST_REPORT_NODE   "report"
-/* Longest report node accepted, in bytes, and most pairs in it. */
-#define MRX_GUEST_REPORT_MAX    2048
-#define MRX_GUEST_REPORT_PAIRS  64
-/* Longest guest-written value accepted, in bytes. */
-#define MRX_GUEST_VALUE_MAX     32
-/* Largest load average accepted, x100. */
-#define MRX_GUEST_LOAD_MAX      100000u
 /* Where the daemon publishes its status document in XenStore. */
 #define MRX_XS_STATUS_DIR       "/tool/membalance"
 
 /* The Xen host through libxenlight (domains, targets, CPU caps) and
  * libxenstore (guest reports, watches, status).  Targets are set with
  * enforce, so a domain's maxmem follows its target; see libxl_sync_ms
- * for how.  NULL, with the
- * reason logged on lg, when either cannot be opened. */
+ * for how.  NULL, with the reason logged on lg, when either cannot be
+ * opened. */
 mrx_backend *mrx_xen_new(xentoollog_logger *lg);
 
-/* Strictly parses one guest-written decimal number of len bytes (no
- * NUL needed): digits only, no sign, space or leading zero, at most
- * MRX_GUEST_VALUE_MAX bytes, no embedded NUL, no overflow, <= max.
- * Returns 0, EINVAL (malformed) or ERANGE (above max). */
-int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
-                          uint64_t *out);
-
-/* One key of a guest's report as read from XenStore: val is NULL when
- * the key is absent; len is the length XenStore returned. */
-typedef struct mrx_guest_kv {
-    const char *key;        /* relative to MRX_GUEST_DIR, e.g. "free_kb" */
-    const char *val;
-    size_t len;
-} mrx_guest_kv;
-
-/* Validates a whole report and fills gs (gs->valid true only when every
- * required key parsed and the numbers are consistent).  static_max_kb
- * and host_total_kb bound the memory numbers (0 = unknown).  Returns 0,
- * or EINVAL with the first problem described in why. */
-int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
-                             uint64_t static_max_kb, uint64_t host_total_kb,
-                             mrx_guest_stats *gs, char *why, size_t len);
-
-/* Validates a report node (MRX_GUEST_REPORT_NODE) of text_len bytes as
- * mrx_guest_stats_parse_kv does its pairs: "key=value" pairs separated
- * by single spaces, keys of [a-z0-9_], each at most once, at most
- * MRX_GUEST_REPORT_PAIRS pairs in MRX_GUEST_REPORT_MAX bytes; unknown
- * keys are ignored.  Returns 0 or EINVAL with the problem in why. */
+/* Validates a guest's report node (its protocol and bounds in
+ * guest_report.h and docs/xenstore-paths.md) of text_len bytes, and
+ * fills gs (gs->valid true only when every required key parsed and the
+ * numbers are consistent): "key=value" pairs separated by single
+ * spaces, keys of [a-z0-9_], each at most once; unknown keys are
+ * ignored.  static_max_kb and host_total_kb bound the memory numbers
+ * (0 = unknown).  Returns 0 or EINVAL with the problem in why. */
 int mrx_guest_report_parse(const char *text, size_t text_len,
                            uint64_t static_max_kb, uint64_t host_total_kb,
                            mrx_guest_stats *gs, char *why, size_t len);

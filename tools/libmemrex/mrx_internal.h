@@ -8,6 +8,7 @@
 #define MRX_INTERNAL_H
 
 #include "memrex.h"
+#include "guest_report.h"
 
 #define MRX_MIB ((uint64_t)1024)
 #define MRX_GIB ((uint64_t)1024 * 1024)
@@ -33,6 +34,29 @@ void mrx_policy_params_default(mrx_params *p);
 /* A plain decimal number: digits only (no sign, no space), no
  * overflow, at most max.  Returns 0 or EINVAL. */
 int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
+
+/* Strictly parses one guest-written decimal number of len bytes (no
+ * NUL needed): digits only, no sign, space or leading zero, at most
+ * MRX_GUEST_VALUE_MAX bytes, no embedded NUL, no overflow, <= max.
+ * Returns 0, EINVAL (malformed) or ERANGE (above max). */
+int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
+                          uint64_t *out);
+
+/* One key of a guest's report as read from XenStore: val is NULL when
+ * the key is absent; len is the length XenStore returned. */
+typedef struct mrx_guest_kv {
+    const char *key;        /* relative to MRX_GUEST_DIR, e.g. "free_kb" */
+    const char *val;
+    size_t len;
+} mrx_guest_kv;
+
+/* Validates a whole report and fills gs (gs->valid true only when every
+ * required key parsed and the numbers are consistent).  static_max_kb
+ * and host_total_kb bound the memory numbers (0 = unknown).  Returns 0,
+ * or EINVAL with the first problem described in why. */
+int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
+                             uint64_t static_max_kb, uint64_t host_total_kb,
+                             mrx_guest_stats *gs, char *why, size_t len);
 
 /* Parses XenServer-style data/meminfo_total and data/meminfo_free (KiB)
  * into gs (committed = total - free, available = free), with seq as

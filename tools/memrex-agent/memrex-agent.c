@@ -26,7 +26,6 @@
 #include <xenstore.h>
 
 #include "agent.h"
-#include "../libmemrex/memrex.h"
 #include "../libmemrex/guest_report.h"
 
 #define PROG "memrex-agent"
