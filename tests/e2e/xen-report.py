@@ -277,11 +277,13 @@ def report(run, args, out):
       "and fall of memhog, waiting for MemAvailable or not); the daemon "
       "with tests/scenarios/e2e-matrix.conf and `--policy P`, t = 0 at "
       "its start.  **held**: time-weighted average of the four guests' "
-      "allocation; **static**: what they were created with; **lag**: "
-      "from when a rising step was due until MemAvailable had room for "
-      "it and the guard; **guest alloc**: how long the guest itself took "
-      "to allocate and touch a step (TCG speed, part of a non-waiting "
-      "step's lag).\n\n")
+      "allocation; **static**: what they were created with (the rising "
+      "guests need more: their hogs reach 420 MiB); **lag**: how long a "
+      "rising step waited for the balancer, `wait`'s from when it was "
+      "due, `nowait`'s from when its allocation completed, until "
+      "MemAvailable had room for a step and the guard (tests/e2e/README); "
+      "**guest alloc**: how long the guest itself took to allocate and "
+      "touch a step (TCG speed, not counted in the lag).\n\n")
     if not run.policies:
         w("**The log has no matrix phase.**\n")
         return
