@@ -222,29 +222,6 @@ out:
     return rc;
 }
 
-/* Whether domid still exists and can take a target; -ENOENT (logged
- * once) when it went away since the sample, -EIO on libxl errors. */
-static int dom_alive(xen *x, uint32_t domid, const char *what)
-{
-    libxl_dominfo di;
-    int rc;
-
-    libxl_dominfo_init(&di);
-    rc = libxl_domain_info(x->ctx, &di, domid);
-    if (rc == ERROR_DOMAIN_NOTFOUND || (!rc && (di.dying || di.shutdown))) {
-        if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_GONE))
-            xtl_log(x->b.lg, XTL_NOTICE, -1, XEN, "domain %" PRIu32 " went "
-                    "away before its %s was set (logged once)", domid, what);
-        rc = -ENOENT;
-    } else if (rc) {
-        xtl_log(x->b.lg, XTL_ERROR, -1, XEN, "libxl_domain_info(%" PRIu32
-                ") failed (libxl error %d)", domid, rc);
-        rc = -EIO;
-    }
-    libxl_dominfo_dispose(&di);
-    return rc;
-}
-
 static int xen_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
 {
     return mrx_xt_set(((xen *)b)->xt, domid, kb, mrx_xsg_now_ms());
@@ -264,7 +241,7 @@ static int xen_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
 
     if (cap < 0)
         return -EINVAL;
-    rc = dom_alive(x, domid, "CPU cap");
+    rc = mrx_xt_alive(x->xt, domid, "CPU cap");
     if (rc)
         return rc;
     libxl_domain_sched_params_init(&cur);

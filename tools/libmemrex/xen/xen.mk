@@ -4,6 +4,7 @@
 # the configuration and the scenarios are written in).
 tools_libmemrex_libmemrex_core_la_SOURCES += \
 	tools/libmemrex/xen/backend_xen.c \
+	tools/libmemrex/xen/xen_dom.h \
 	tools/libmemrex/xen/xen_target.c \
 	tools/libmemrex/xen/xen_target.h \
 	tools/libmemrex/xen/xs_guest.c \

@@ -25,18 +25,10 @@
 #include <xenctrl.h>
 
 #include "mrx_internal.h"
+#include "xen_dom.h"
 #include "xen_target.h"
 
 #define XT "xen"
-
-typedef struct xt_dom {
-    uint32_t domid;
-    bool pv;                 /* no PoD target to keep */
-    bool pending;            /* a direct change libxl was not told of */
-    uint64_t videoram_kb;    /* memory/videoram, read once */
-    uint64_t written_kb;     /* the last direct change */
-    uint64_t pending_ms;     /* when the oldest untold change was made */
-} xt_dom;
 
 /* What the target path did, logged at close. */
 typedef struct xt_counters {
@@ -55,8 +47,6 @@ struct mrx_xt {
      * which would double the cost of a target change. */
     struct xs_handle *xsh;
     uint32_t sync_ms;
-    xt_dom *dom;             /* sorted by domid */
-    unsigned n;
     xt_counters c;
 };
 
@@ -100,29 +90,12 @@ void mrx_xt_free(mrx_xt *t)
     xc_interface_close(t->xch);
     if (t->xsh)
         xs_close(t->xsh);
-    free(t->dom);
     free(t);
 }
 
 void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms)
 {
     t->sync_ms = sync_ms;
-}
-
-static int dom_cmp(const void *a, const void *b)
-{
-    uint32_t x = ((const xt_dom *)a)->domid, y = ((const xt_dom *)b)->domid;
-
-    return (x > y) - (x < y);
-}
-
-static xt_dom *find_dom(const mrx_xt *t, uint32_t domid)
-{
-    xt_dom key = { .domid = domid };
-
-    if (!t->n)
-        return NULL;
-    return bsearch(&key, t->dom, t->n, sizeof(*t->dom), dom_cmp);
 }
 
 /* memory/videoram of an HVM domain (absent, so 0, for PV and PVH). */
@@ -138,65 +111,56 @@ static uint64_t videoram_of(mrx_xt *t, uint32_t domid)
     return rc ? 0 : kb;
 }
 
-static void dom_init(mrx_xt *t, xt_dom *d, const libxl_dominfo *info)
+/* The target path's facts of a domain, kept in its record from the
+ * first time it is seen alive. */
+static void track(mrx_xt *t, xen_dom *d, const libxl_dominfo *info)
 {
-    memset(d, 0, sizeof(*d));
-    d->domid = info->domid;
+    if (d->tracked)
+        return;
+    d->tracked = true;
     d->pv = info->domain_type == LIBXL_DOMAIN_TYPE_PV;
     d->videoram_kb = d->pv ? 0 : videoram_of(t, info->domid);
 }
 
 int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb)
 {
-    xt_dom *nd = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*nd)), *old;
-    unsigned n = 0;
+    xen_dom *d;
     int i;
 
-    if (!nd) {
-        xtl_log(t->lg, XTL_ERROR, ENOMEM, XT, "target path records");
-        return -ENOMEM;
-    }
     for (i = 0; i < nb; i++) {
         if (info[i].dying || info[i].shutdown)
             continue;
-        old = find_dom(t, info[i].domid);
-        if (old)
-            nd[n] = *old;
-        else
-            dom_init(t, &nd[n], &info[i]);
-        n++;
+        d = xen_dom_get(t->xsg, info[i].domid);
+        if (!d) {
+            xtl_log(t->lg, XTL_ERROR, ENOMEM, XT, "target path records");
+            return -ENOMEM;
+        }
+        track(t, d, &info[i]);
     }
-    qsort(nd, n, sizeof(*nd), dom_cmp);
-    free(t->dom);
-    t->dom = nd;
-    t->n = n;
     return 0;
 }
 
-static int gone(mrx_xt *t, uint32_t domid)
+static int gone(mrx_xt *t, uint32_t domid, const char *what)
 {
     if (mrx_xsg_log_once(t->xsg, domid, MRX_XSG_LOG_GONE))
         xtl_log(t->lg, XTL_NOTICE, -1, XT, "domain %" PRIu32 " went away "
-                "before its memory target was set (logged once)", domid);
+                "before its %s was set (logged once)", domid, what);
     return -ENOENT;
 }
 
-/* The record of domid, made now if the domain appeared since the last
- * sample.  Returns 0, -ENOENT or -EIO. */
-static int get_dom(mrx_xt *t, uint32_t domid, xt_dom **out)
+/* Asks libxl whether domid exists and can take a target or a cap; when
+ * it does and out is not NULL, *out is its record, made and tracked
+ * now if the domain appeared since the last sample. */
+static int alive(mrx_xt *t, uint32_t domid, const char *what, xen_dom **out)
 {
     libxl_dominfo di;
-    xt_dom *nd;
-    unsigned i;
+    xen_dom *d;
     int rc;
 
-    *out = find_dom(t, domid);
-    if (*out)
-        return 0;
     libxl_dominfo_init(&di);
     rc = libxl_domain_info(t->ctx, &di, domid);
     if (rc == ERROR_DOMAIN_NOTFOUND || (!rc && (di.dying || di.shutdown))) {
-        rc = gone(t, domid);
+        rc = gone(t, domid, what);
         goto out;
     }
     if (rc) {
@@ -205,32 +169,48 @@ static int get_dom(mrx_xt *t, uint32_t domid, xt_dom **out)
         rc = -EIO;
         goto out;
     }
-    nd = realloc(t->dom, (t->n + 1) * sizeof(*nd));
-    if (!nd) {
+    if (!out)
+        goto out;
+    d = xen_dom_get(t->xsg, domid);
+    if (!d) {
         xtl_log(t->lg, XTL_ERROR, ENOMEM, XT, "target path records");
         rc = -EIO;
         goto out;
     }
-    t->dom = nd;
-    for (i = t->n; i > 0 && nd[i - 1].domid > domid; i--)
-        nd[i] = nd[i - 1];
-    dom_init(t, &nd[i], &di);
-    t->n++;
-    *out = &nd[i];
+    track(t, d, &di);
+    *out = d;
 
 out:
     libxl_dominfo_dispose(&di);
     return rc;
 }
 
-static int via_libxl(mrx_xt *t, xt_dom *d, uint64_t kb)
+int mrx_xt_alive(mrx_xt *t, uint32_t domid, const char *what)
+{
+    return alive(t, domid, what, NULL);
+}
+
+/* The record of domid; libxl is asked only for a domain not in the
+ * last sample.  Returns 0, -ENOENT or -EIO. */
+static int get_dom(mrx_xt *t, uint32_t domid, xen_dom **out)
+{
+    xen_dom *d = xen_dom_find(t->xsg, domid);
+
+    if (d && d->live && d->tracked) {
+        *out = d;
+        return 0;
+    }
+    return alive(t, domid, "memory target", out);
+}
+
+static int via_libxl(mrx_xt *t, xen_dom *d, uint64_t kb)
 {
     /* libxl writes memory/target = its argument - videoram */
     int rc = libxl_set_memory_target(t->ctx, d->domid,
                                      (int64_t)(kb + d->videoram_kb), 0, 1);
 
     if (rc == ERROR_DOMAIN_NOTFOUND)
-        return gone(t, d->domid);
+        return gone(t, d->domid, "memory target");
     if (rc) {
         xtl_log(t->lg, XTL_ERROR, -1, XT, "libxl_set_memory_target(%"
                 PRIu32 ", %" PRIu64 " KiB) failed (libxl error %d)",
@@ -244,7 +224,7 @@ static int via_libxl(mrx_xt *t, xt_dom *d, uint64_t kb)
 
 /* What libxl_set_memory_target(enforce) does to the domain, without
  * its lock, stored-configuration read and transaction. */
-static int direct(mrx_xt *t, xt_dom *d, uint64_t kb, uint64_t now_ms)
+static int direct(mrx_xt *t, xen_dom *d, uint64_t kb, uint64_t now_ms)
 {
     uint64_t max_kb = kb + d->videoram_kb + MRX_XT_MAXMEM_SLACK_KB;
     bool lost = false;
@@ -259,7 +239,7 @@ static int direct(mrx_xt *t, xt_dom *d, uint64_t kb, uint64_t now_ms)
     }
     if (xc_domain_setmaxmem(t->xch, d->domid, max_kb)) {
         if (errno == ESRCH)
-            return gone(t, d->domid);
+            return gone(t, d->domid, "memory target");
         xtl_log(t->lg, XTL_ERROR, errno, XT, "xc_domain_setmaxmem(%" PRIu32
                 ", %" PRIu64 " KiB) failed", d->domid, max_kb);
         return -EIO;
@@ -269,7 +249,7 @@ static int direct(mrx_xt *t, xt_dom *d, uint64_t kb, uint64_t now_ms)
                                  (kb + MRX_XT_MAXMEM_SLACK_KB) / 4,
                                  NULL, NULL, NULL)) {
         if (errno == ESRCH)
-            return gone(t, d->domid);
+            return gone(t, d->domid, "memory target");
         xtl_log(t->lg, XTL_ERROR, errno, XT, "xc_domain_set_pod_target(%"
                 PRIu32 ", %" PRIu64 " KiB) failed", d->domid, kb);
         return -EIO;
@@ -296,7 +276,7 @@ static int direct(mrx_xt *t, xt_dom *d, uint64_t kb, uint64_t now_ms)
 
 int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms)
 {
-    xt_dom *d;
+    xen_dom *d;
     int rc;
 
     if (domid == 0 && kb < MRX_XT_DOM0_MIN_KB) {
@@ -315,11 +295,12 @@ int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms)
 void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all)
 {
     uint64_t cur;
-    unsigned i;
+    unsigned i, n;
+    xen_dom *dom = xen_dom_all(t->xsg, &n);
     int rc;
 
-    for (i = 0; i < t->n; i++) {
-        xt_dom *d = &t->dom[i];
+    for (i = 0; i < n; i++) {
+        xen_dom *d = &dom[i];
 
         if (!d->pending || (!all && now_ms - d->pending_ms < t->sync_ms))
             continue;

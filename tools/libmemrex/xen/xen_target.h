@@ -33,9 +33,15 @@ void mrx_xt_free(mrx_xt *t);
  * at most; 0: libxl_set_memory_target for every change. */
 void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms);
 
-/* Keeps one record per live domain of info (from libxl_list_domain):
- * its type, and its videoram read once from XenStore. */
+/* Notes in the record (xen_dom.h) of each live domain of info (from
+ * libxl_list_domain, after mrx_xsg_sync) its type, and its videoram
+ * read once from XenStore.  Returns 0 or -ENOMEM. */
 int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb);
+
+/* Whether domid still exists and can take a target or a CPU cap
+ * (libxl_domain_info): 0, -ENOENT when it went away (logged once,
+ * naming what was to be set) or -EIO. */
+int mrx_xt_alive(mrx_xt *t, uint32_t domid, const char *what);
 
 /* Sets domid's balloon target (memory/target, KiB) with enforce: its
  * hypervisor maximum becomes kb + videoram + slack.  Returns 0,

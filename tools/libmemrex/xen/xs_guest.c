@@ -59,40 +59,62 @@ bool xsg_conn_lost(int err)
     }
 }
 
-xsg_dom *xsg_find_dom(mrx_xsg *g, uint32_t domid)
+/* Index of the first record with a domid not below domid. */
+static unsigned dom_index(const mrx_xsg *g, uint32_t domid)
 {
-    unsigned i;
+    unsigned lo = 0, hi = g->n;
 
-    for (i = 0; i < g->n; i++)
-        if (g->dom[i].domid == domid)
-            return &g->dom[i];
-    return NULL;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+
+        if (g->dom[mid].domid < domid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
-xsg_dom *xsg_get_dom(mrx_xsg *g, uint32_t domid)
+xen_dom *xen_dom_find(mrx_xsg *g, uint32_t domid)
 {
-    xsg_dom *d = xsg_find_dom(g, domid);
+    unsigned i = dom_index(g, domid);
 
-    if (d)
-        return d;
+    return i < g->n && g->dom[i].domid == domid ? &g->dom[i] : NULL;
+}
+
+xen_dom *xen_dom_get(mrx_xsg *g, uint32_t domid)
+{
+    unsigned i = dom_index(g, domid);
+    xen_dom *d;
+
+    if (i < g->n && g->dom[i].domid == domid)
+        return &g->dom[i];
     if (g->n == g->cap) {
         unsigned cap = g->cap ? g->cap * 2 : 16;
-        xsg_dom *nd = realloc(g->dom, cap * sizeof(*nd));
+        xen_dom *nd = realloc(g->dom, cap * sizeof(*nd));
 
         if (!nd)
             return NULL;
         g->dom = nd;
         g->cap = cap;
     }
-    d = &g->dom[g->n++];
+    memmove(&g->dom[i + 1], &g->dom[i], (g->n - i) * sizeof(*g->dom));
+    g->n++;
+    d = &g->dom[i];
     memset(d, 0, sizeof(*d));
     d->domid = domid;
     return d;
 }
 
+xen_dom *xen_dom_all(mrx_xsg *g, unsigned *n)
+{
+    *n = g->n;
+    return g->dom;
+}
+
 bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
 {
-    xsg_dom *d = xsg_get_dom(g, domid);
+    xen_dom *d = xen_dom_get(g, domid);
 
     if (!d)
         return true;
@@ -131,7 +153,7 @@ static void watch_paths(uint32_t domid, watch_path w[WATCHED])
     }
 }
 
-static int watch_dom(mrx_xsg *g, xsg_dom *d)
+static int watch_dom(mrx_xsg *g, xen_dom *d)
 {
     watch_path w[WATCHED];
     unsigned i;
@@ -157,7 +179,7 @@ static int watch_dom(mrx_xsg *g, xsg_dom *d)
     return 0;
 }
 
-static void unwatch_dom(mrx_xsg *g, xsg_dom *d)
+static void unwatch_dom(mrx_xsg *g, xen_dom *d)
 {
     watch_path w[WATCHED];
     unsigned i;
@@ -300,7 +322,7 @@ void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c)
 
 int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid)
 {
-    xsg_dom *d = xsg_get_dom(g, domid);
+    xen_dom *d = xen_dom_get(g, domid);
 
     if (!d)
         return -ENOMEM;
@@ -318,7 +340,7 @@ int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n)
     for (i = 0; i < g->n; i++)
         g->dom[i].live = false;
     for (i = 0; i < n; i++) {
-        xsg_dom *d = xsg_get_dom(g, domids[i]);
+        xen_dom *d = xen_dom_get(g, domids[i]);
 
         if (!d)
             return -ENOMEM;
@@ -377,11 +399,11 @@ static void take_event(mrx_xsg *g, char **ev)
     if (!strcmp(tok, TOK_DOMAIN) || !strcmp(tok, TOK_MEMORY)) {
         const char *rest = NULL;
         int64_t id = path_domid(path, &rest);
-        xsg_dom *d;
+        xen_dom *d;
 
         if (id < 0)
             return;
-        d = xsg_find_dom(g, (uint32_t)id);
+        d = xen_dom_find(g, (uint32_t)id);
         if (!d || !d->live)
             return;          /* a late event of a forgotten domain */
         if (!strcmp(tok, TOK_MEMORY)) {

@@ -11,26 +11,9 @@
 #define XS_GUEST_IMPL_H
 
 #include "mrx_internal.h"
-#include "xs_guest.h"
+#include "xen_dom.h"
 
 #define XSG "xenstore"
-
-typedef struct xsg_dom {
-    uint32_t domid;
-    bool watched;
-    bool live;               /* in the last mrx_xsg_sync */
-    unsigned logged;         /* MRX_XSG_LOG_* already logged */
-    uint64_t xenserver_events; /* writes to data/meminfo_free seen */
-    /* The last report read, kept while no event says it changed. */
-    bool dirty;              /* an event came since it was read */
-    bool cached;
-    mrx_guest_stats gs;
-    uint64_t gs_ms, gs_static_max_kb, gs_host_total_kb;
-    /* The toolstack's nodes (memory/, name), kept the same way. */
-    bool tool_dirty, tool_cached;
-    mrx_xsg_dominfo di;
-    uint64_t di_ms, di_host_total_kb;
-} xsg_dom;
 
 struct mrx_xsg {
     xentoollog_logger *lg;
@@ -50,7 +33,7 @@ struct mrx_xsg {
     uint64_t next_reconnect_ms;
     uint32_t backoff_ms;
     unsigned n, cap;
-    xsg_dom *dom;
+    xen_dom *dom;            /* sorted by domid */
     mrx_xsg_counters cnt;
 };
 
@@ -61,9 +44,5 @@ void xsg_log(xentoollog_logger *lg, xentoollog_level level, int errnoval,
 /* Whether errno after a failed XenStore call means the connection is
  * gone (rather than a missing node or a refused request). */
 bool xsg_conn_lost(int err);
-/* The record of domid: NULL when there is none (find), made when
- * missing (get; NULL only when out of memory). */
-xsg_dom *xsg_find_dom(mrx_xsg *g, uint32_t domid);
-xsg_dom *xsg_get_dom(mrx_xsg *g, uint32_t domid);
 
 #endif /* XS_GUEST_IMPL_H */

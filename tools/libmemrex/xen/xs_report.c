@@ -46,7 +46,7 @@ static bool same_value(const char *a, unsigned alen, const char *b,
 }
 
 /* The XenServer fallback: data/meminfo_total and data/meminfo_free. */
-static int read_xenserver(mrx_xsg *g, xsg_dom *d, uint64_t static_max_kb,
+static int read_xenserver(mrx_xsg *g, xen_dom *d, uint64_t static_max_kb,
                           uint64_t host_total_kb, mrx_guest_stats *gs)
 {
     char path[96], why[160];
@@ -87,7 +87,7 @@ out:
 /* The report node: one read.  -ENOENT when there is none (an agent
  * writing one node per key, or none), -EPIPE when the connection
  * failed, 0 otherwise (gs->valid false when refused). */
-static int read_report_node(mrx_xsg *g, xsg_dom *d, const char *base,
+static int read_report_node(mrx_xsg *g, xen_dom *d, const char *base,
                             uint64_t static_max_kb, uint64_t host_total_kb,
                             mrx_guest_stats *gs)
 {
@@ -116,7 +116,7 @@ static int read_report_node(mrx_xsg *g, xsg_dom *d, const char *base,
  * has fired nothing since, against the same bounds, and recently (a
  * lost event costs at most MRX_XSG_REREAD_MS).  Ticks come on every
  * guest's report: without this each one read every guest's keys. */
-static bool report_cached(const mrx_xsg *g, const xsg_dom *d,
+static bool report_cached(const mrx_xsg *g, const xen_dom *d,
                           uint64_t static_max_kb, uint64_t host_total_kb)
 {
     return d->cached && d->watched && !d->dirty && !g->broken &&
@@ -135,13 +135,13 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
     unsigned seq2_len = 0, k, attempt;
     mrx_guest_kv kv[K_NKEYS];
     bool lost = false, present = false;
-    xsg_dom *d;
+    xen_dom *d;
     int rc = 0;
 
     memset(gs, 0, sizeof(*gs));
     if (!g->xsh || g->broken)
         return -ENOTCONN;
-    d = xsg_get_dom(g, domid);
+    d = xen_dom_get(g, domid);
     if (!d)
         return -ENOMEM;
     if (report_cached(g, d, static_max_kb, host_total_kb)) {
@@ -254,12 +254,12 @@ static int read_name(mrx_xsg *g, uint32_t domid, char *name, size_t size)
 int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
                         mrx_xsg_dominfo *di)
 {
-    xsg_dom *d;
+    xen_dom *d;
 
     memset(di, 0, sizeof(*di));
     if (!g->xsh || g->broken)
         return -ENOTCONN;
-    d = xsg_get_dom(g, domid);
+    d = xen_dom_get(g, domid);
     if (!d)
         return -ENOMEM;
     if (d->tool_cached && d->watched && !d->tool_dirty &&
