@@ -101,10 +101,10 @@ static int run(mrx_xsg *g, mrx_engine *e, mrx_backend *b, bool events,
         mrx_guest_stats gs;
 
         if (events)
-            mrx_xsg_wait(g, 2000, -1);
+            mrx__xsg_wait(g, 2000, -1);
         else
             sleep_ms(1000);
-        if (mrx_xsg_read_stats(g, DOMID, 2 * 1024 * 1024, 0, &gs))
+        if (mrx__xsg_read_stats(g, DOMID, 2 * 1024 * 1024, 0, &gs))
             return -1;
         if (!gs.valid || gs.seq <= seen)
             continue;
@@ -141,12 +141,12 @@ int main(int argc, char **argv)
     uint64_t *lat = calloc(n > np ? n : np, sizeof(*lat));
     uint32_t id = DOMID;
 
-    g = mrx_xsg_open(lg);
+    g = mrx__xsg_open(lg);
     if (!g) {
         fprintf(stderr, "no XenStore (run under with-xenstored.sh)\n");
         return 1;
     }
-    mrx_xsg_sync(g, &id, 1);
+    mrx__xsg_sync(g, &id, 1);
     /* the tick the daemon would run: a small host, proportional */
     mrx_scenario_parse(mrx_scenario_default_text(), "bench", stderr, &sc);
     mrx_params_default(&p);
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
     mrx_engine_free(e);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     free(lat);
     xtl_logger_destroy(lg);
     return 0;

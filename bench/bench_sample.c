@@ -1,8 +1,8 @@
 /*
  * bench_sample.c - what one tick's sampling costs against a real
  * xenstored (the test-only one; run under tests/xenstore/with-xenstored.sh):
- * every domain's toolstack nodes (mrx_xsg_read_domain) and report
- * (mrx_xsg_read_stats), as backend_xen.c reads them, for 10, 100 and 1000
+ * every domain's toolstack nodes (mrx__xsg_read_domain) and report
+ * (mrx__xsg_read_stats), as backend_xen.c reads them, for 10, 100 and 1000
  * domains of which 10% wrote a new report since the last tick.  The
  * report node of today's agent and the one-node-per-key layout of older
  * agents side by side, and a first tick (nothing cached) beside them.
@@ -125,7 +125,7 @@ static void quiet(mrx_xsg *g)
     for (;;) {
         uint64_t t0 = now_ns();
 
-        mrx_xsg_wait(g, 100, -1);
+        mrx__xsg_wait(g, 100, -1);
         if (now_ns() - t0 >= 90000000ULL)
             return;
     }
@@ -140,8 +140,8 @@ static uint64_t sample(mrx_xsg *g, const uint32_t *ids, unsigned n)
     unsigned i;
 
     for (i = 0; i < n; i++) {
-        if (mrx_xsg_read_domain(g, ids[i], HOST_KB, &di) ||
-            mrx_xsg_read_stats(g, ids[i], di.static_max_kb, HOST_KB, &gs) ||
+        if (mrx__xsg_read_domain(g, ids[i], HOST_KB, &di) ||
+            mrx__xsg_read_stats(g, ids[i], di.static_max_kb, HOST_KB, &gs) ||
             !gs.valid) {
             fprintf(stderr, "bench_sample: domain %" PRIu32 " unread\n",
                     ids[i]);
@@ -173,15 +173,15 @@ static int run(struct xs_handle *h, unsigned n, bool node, uint32_t base)
         ids[i] = base + i;
     if (populate(h, ids, n, node))
         goto out;
-    g = mrx_xsg_open(NULL);
-    if (!g || mrx_xsg_sync(g, ids, n))
+    g = mrx__xsg_open(NULL);
+    if (!g || mrx__xsg_sync(g, ids, n))
         goto out;
-    mrx_xsg_set_min_wake(g, 0);
+    mrx__xsg_set_min_wake(g, 0);
     quiet(g);
     cold = sample(g, ids, n);
     if (!cold)
         goto out;
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_counters_get(g, &c0);
     for (k = 0; k < TICKS; k++) {
         seq++;
         for (i = 0; i < changed; i++, next = (next + 1) % n)
@@ -192,7 +192,7 @@ static int run(struct xs_handle *h, unsigned n, bool node, uint32_t base)
         if (!lat[k])
             goto out;
     }
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     qsort(lat, TICKS, sizeof(*lat), cmp_u64);
     printf("%-6u %-9s %8u %10.2f %10.2f %10.2f %12.1f %10.1f\n", n,
            node ? "node" : "per-key", changed, cold / 1e6,
@@ -202,7 +202,7 @@ static int run(struct xs_handle *h, unsigned n, bool node, uint32_t base)
     rc = 0;
 
 out:
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     for (i = 0; i < n; i++) {
         char path[64];
 

@@ -87,7 +87,7 @@ static void run(const char *text, const char *policy, uint64_t seed,
     }
     r->cnt = *mrx_engine_counters(e);
     for (k = 0; k < MRX_FAULT_NKINDS; k++)
-        r->faults[k] = mrx_sim_fault_count(b, k);
+        r->faults[k] = mrx__sim_fault_count(b, k);
     mrx_engine_free(e);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
@@ -162,7 +162,7 @@ START_TEST(test_faults_every_policy)
         if (k == MRX_FAULT_SET_TARGET)
             continue;
         ck_assert_msg(r.faults[k] > 0, "%s: no %s fault", pol,
-                      mrx_sim_fault_name(k));
+                      mrx__sim_fault_name(k));
     }
     /* set_target fails as often as the scenario says, and each failure
      * is counted as an error, not a change */

@@ -62,24 +62,24 @@ START_TEST(test_value_parser)
     unsigned i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = mrx_guest_value_parse(bad[i], strlen(bad[i]), UINT64_MAX,
+        int rc = mrx__guest_value_parse(bad[i], strlen(bad[i]), UINT64_MAX,
                                        &v);
 
         ck_assert_msg(rc == EINVAL || rc == ERANGE, "accepted '%s'", bad[i]);
         ck_assert_uint_eq(v, 7);
     }
     /* longer than MRX_GUEST_VALUE_MAX is malformed, before any bound */
-    ck_assert_int_eq(mrx_guest_value_parse(
+    ck_assert_int_eq(mrx__guest_value_parse(
                          "123456789012345678901234567890123", 33,
                          UINT64_MAX, &v), EINVAL);
-    ck_assert_int_eq(mrx_guest_value_parse("12\0", 3, 100, &v), EINVAL);
-    ck_assert_int_eq(mrx_guest_value_parse("101", 3, 100, &v), ERANGE);
-    ck_assert_int_eq(mrx_guest_value_parse(NULL, 0, 100, &v), EINVAL);
-    ck_assert_int_eq(mrx_guest_value_parse("100", 3, 100, &v), 0);
+    ck_assert_int_eq(mrx__guest_value_parse("12\0", 3, 100, &v), EINVAL);
+    ck_assert_int_eq(mrx__guest_value_parse("101", 3, 100, &v), ERANGE);
+    ck_assert_int_eq(mrx__guest_value_parse(NULL, 0, 100, &v), EINVAL);
+    ck_assert_int_eq(mrx__guest_value_parse("100", 3, 100, &v), 0);
     ck_assert_uint_eq(v, 100);
-    ck_assert_int_eq(mrx_guest_value_parse("0", 1, 100, &v), 0);
+    ck_assert_int_eq(mrx__guest_value_parse("0", 1, 100, &v), 0);
     ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(mrx_guest_value_parse("18446744073709551615", 20,
+    ck_assert_int_eq(mrx__guest_value_parse("18446744073709551615", 20,
                                            UINT64_MAX, &v), 0);
     ck_assert_uint_eq(v, UINT64_MAX);
 }
@@ -101,14 +101,14 @@ START_TEST(test_report_hostile_values)
     unsigned k, i;
 
     report(kv, NKEYS, NULL, 0);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.free_kb, 200000);
     for (k = 0; k < NKEYS; k++) {
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             report(kv, k, bad[i].v, bad[i].len);
-            ck_assert_msg(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB,
+            ck_assert_msg(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB,
                                                    16 * GIB, &gs, why,
                                                    sizeof(why)) == EINVAL,
                           "%s: accepted value %u", good_key[k], i);
@@ -117,37 +117,37 @@ START_TEST(test_report_hostile_values)
     }
     /* huge, inconsistent, or missing */
     report(kv, 2, "3000000", 7);            /* total above static max */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 3, "1000001", 7);            /* free above total */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 5, "1000001", 7);            /* cached above total */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 2, "0", 1);                  /* no memory at all */
     kv[3].val = kv[4].val = kv[5].val = "0";
     kv[3].len = kv[4].len = kv[5].len = 1;
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "total_kb is 0"));
     report(kv, 9, "100001", 6);             /* load above its bound */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 0, "2", 1);                  /* unknown protocol */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 2, NULL, 0);                 /* required key absent */
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "total_kb missing"));
     /* an absurd claim of need is refused; an enormous one is bounded by
      * what the domain could hold, memory and swap */
     report(kv, 6, "18446744073709551615", 20);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
     report(kv, 6, "1099511627776", 13);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, 2 * GIB, 16 * GIB,
                                               &gs, why, sizeof(why)), 0);
     ck_assert_uint_eq(gs.committed_kb, 2 * GIB + 1048576);
 }
@@ -178,9 +178,9 @@ START_TEST(test_filter_hostile)
             kv[6].val = "1099511627776", kv[6].len = 13;
         if (t % 3 == 0)
             kv[3].val = "99999999999", kv[3].len = 11;
-        rc = mrx_guest_stats_parse_kv(kv, NKEYS, d.static_max_kb, 16 * GIB,
+        rc = mrx__guest_stats_parse_kv(kv, NKEYS, d.static_max_kb, 16 * GIB,
                                       &d.gs, why, sizeof(why));
-        mrx_filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
+        mrx__filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
         ck_assert_int_eq(d.gs.valid, rc == 0);
         if (d.gs.valid) {
             ck_assert_uint_le(d.gs.committed_kb, d.static_max_kb);
@@ -193,10 +193,10 @@ START_TEST(test_filter_hostile)
         memset(&d, 0, sizeof(d));
         d.static_max_kb = 2 * GIB;
         report(kv, 1, "5", 1);
-        ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NKEYS, d.static_max_kb,
+        ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NKEYS, d.static_max_kb,
                                                   16 * GIB, &d.gs, why,
                                                   sizeof(why)), 0);
-        mrx_filter_apply(&f, &p, 300000 + t * 1000ULL, 16 * GIB, &d);
+        mrx__filter_apply(&f, &p, 300000 + t * 1000ULL, 16 * GIB, &d);
     }
     ck_assert(!d.gs.valid);
 }
@@ -218,7 +218,7 @@ static uint64_t filtered(mrx_filter *f, const mrx_params *p, unsigned t,
     d.gs.seq = t + 1;
     d.gs.total_kb = 2 * GIB;
     d.gs.free_kb = d.gs.available_kb = free_kb;
-    mrx_filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
+    mrx__filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
     ck_assert(d.gs.valid);
     return d.gs.free_kb;
 }
@@ -265,7 +265,7 @@ static void offset_sample(mrx_filter *f, const mrx_params *p, unsigned t,
     d.gs.seq = t + 1;
     d.gs.total_kb = total_kb;
     d.gs.free_kb = d.gs.available_kb = total_kb / 2;
-    mrx_filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
+    mrx__filter_apply(f, p, t * 1000ULL, 16 * GIB, &d);
     ck_assert(d.gs.valid);
 }
 
@@ -323,7 +323,7 @@ START_TEST(test_filter_swapping)
         d.gs.free_kb = d.gs.available_kb = 500000;
         d.gs.swap_total_kb = d.gs.swap_free_kb = 1000000;
         d.gs.swap_in = swap_in[t];
-        mrx_filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
+        mrx__filter_apply(&f, &p, t * 1000ULL, 16 * GIB, &d);
         ck_assert(d.gs.valid);
         ck_assert_msg(f.swapping == want[t], "report %u", t);
     }
@@ -365,7 +365,7 @@ START_TEST(test_filter_refuses_inconsistent)
         case 6: d.gs.total_kb = 0; break;
         case 7: d.gs.load1 = 100001; break;
         }
-        mrx_filter_apply(&f, &p, 0, 16 * GIB, &d);
+        mrx__filter_apply(&f, &p, 0, 16 * GIB, &d);
         ck_assert_msg(d.gs.valid == (k == 0), "case %u", k);
     }
 }
@@ -513,7 +513,7 @@ START_TEST(test_hostile_guest)
     cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
     ck_assert_msg(st.violations == 0, "%s/%s: %s", pol, kind, st.first);
     ck_assert_uint_eq(st.engine_violations, 0);
-    ck_assert_uint_gt(mrx_sim_fault_count(b, MRX_FAULT_HOSTILE), 0);
+    ck_assert_uint_gt(mrx__sim_fault_count(b, MRX_FAULT_HOSTILE), 0);
     /* generous: the engine and the simulator, 1000 ticks */
     ck_assert_msg(cpu < 5.0, "%s/%s: %.2f s of CPU for 1000 ticks", pol,
                   kind, cpu);

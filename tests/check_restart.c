@@ -118,7 +118,7 @@ START_TEST(test_restart_adopts_and_converges)
     s = mrx_engine_snapshot(e);
     final_targets(e, at_kill);
     for (i = 0; i < s->n; i++) {
-        const mrx_rec *r = mrx_engine_rec(e, s->dom[i].domid);
+        const mrx_rec *r = mrx__engine_rec(e, s->dom[i].domid);
 
         /* what it found is what it would give back */
         ck_assert_ptr_nonnull(r);
@@ -173,7 +173,7 @@ START_TEST(test_restart_under_faults)
         mrx_engine_free(e);
     }
     ck_assert_msg(st.violations == 0, "%s: %s", pol, st.first);
-    ck_assert_uint_gt(mrx_sim_fault_count(b, MRX_FAULT_BUILD), 0);
+    ck_assert_uint_gt(mrx__sim_fault_count(b, MRX_FAULT_BUILD), 0);
     mrx_backend_destroy(b);
     mrx_scenario_free(sc);
 }

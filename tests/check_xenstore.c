@@ -63,7 +63,7 @@ static void cap_init(cap_logger *c)
 
 static int vp(const char *s, size_t len, uint64_t max, uint64_t *v)
 {
-    return mrx_guest_value_parse(s, len, max, v);
+    return mrx__guest_value_parse(s, len, max, v);
 }
 
 START_TEST(value_good)
@@ -167,7 +167,7 @@ START_TEST(report_good)
     char why[160];
 
     good_kv(kv);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
                                               &gs, why, sizeof(why)), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, 17);
@@ -192,7 +192,7 @@ START_TEST(report_good)
     kv[NGOOD].len = 8;
     set_kv(kv, NGOOD, "load1", NULL, 0);
     set_kv(kv, NGOOD, "sla_metric", NULL, 0);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD + 1, 2 * GIB, 0,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD + 1, 2 * GIB, 0,
                                               &gs, why, sizeof(why)), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.load1, 0);
@@ -241,7 +241,7 @@ START_TEST(report_hostile)
 
     good_kv(kv);
     set_kv(kv, NGOOD, hostile[_i].key, hostile[_i].val, hostile[_i].len);
-    rc = mrx_guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB, &gs, why,
+    rc = mrx__guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB, &gs, why,
                                   sizeof(why));
     ck_assert_msg(rc == EINVAL && !gs.valid, "%s accepted", hostile[_i].key);
     /* the message quotes the value harmlessly */
@@ -262,7 +262,7 @@ START_TEST(report_missing_required)
     for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
         good_kv(kv);
         set_kv(kv, NGOOD, req[i], NULL, 0);
-        ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 0, 8 * GIB, &gs,
+        ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 0, 8 * GIB, &gs,
                                                   why, sizeof(why)), EINVAL);
         ck_assert(!gs.valid);
         ck_assert_msg(strstr(why, req[i]), "why: %s", why);
@@ -279,14 +279,14 @@ START_TEST(report_bounds)
     /* committed may exceed memory, bounded by static max + swap */
     good_kv(kv);
     set_kv(kv, NGOOD, "committed_kb", "900000000", 9);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
                                               &gs, why, sizeof(why)), 0);
     ck_assert_uint_eq(gs.committed_kb, 2 * GIB + 524288);
     /* no static max known: the host bounds the memory numbers */
     set_kv(kv, NGOOD, "total_kb", "9000000", 7);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 0, 8 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 0, 8 * GIB,
                                               &gs, why, sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 0, 16 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 0, 16 * GIB,
                                               &gs, why, sizeof(why)), 0);
     ck_assert_uint_eq(gs.total_kb, 9000000);
 }
@@ -324,7 +324,7 @@ START_TEST(report_node_good)
     n = report_text(kv, NGOOD, text, sizeof(text));
     ck_assert_int_eq(mrx_guest_report_parse(text, n, 2 * GIB, 8 * GIB, &a,
                                             why, sizeof(why)), 0);
-    ck_assert_int_eq(mrx_guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
+    ck_assert_int_eq(mrx__guest_stats_parse_kv(kv, NGOOD, 2 * GIB, 8 * GIB,
                                               &b, why, sizeof(why)), 0);
     ck_assert(a.valid);
     ck_assert_mem_eq(&a, &b, sizeof(a));
@@ -414,7 +414,7 @@ START_TEST(xenserver_keys)
     mrx_guest_stats gs;
     char why[160];
 
-    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, "262144", 6,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("1048576", 7, "262144", 6,
                                                2 * GIB, 8 * GIB, 5, &gs, why,
                                                sizeof(why)), 0);
     ck_assert(gs.valid);
@@ -423,27 +423,27 @@ START_TEST(xenserver_keys)
     ck_assert_uint_eq(gs.free_kb, 262144);
     ck_assert_uint_eq(gs.available_kb, 262144);
     ck_assert_uint_eq(gs.committed_kb, 1048576 - 262144);
-    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, "2097152", 7,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("1048576", 7, "2097152", 7,
                                                2 * GIB, 8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
     ck_assert(!gs.valid);
     /* total 0, or above the static max (2 GiB = 2097152 KiB) */
-    ck_assert_int_eq(mrx_guest_xenserver_parse("0", 1, "0", 1, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("0", 1, "0", 1, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_guest_xenserver_parse("2097153", 7, "1", 1, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("2097153", 7, "1", 1, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_guest_xenserver_parse("2097152", 7, "1", 1, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("2097152", 7, "1", 1, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), 0);
-    ck_assert_int_eq(mrx_guest_xenserver_parse("lots", 4, "1", 1, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("lots", 4, "1", 1, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_guest_xenserver_parse(NULL, 0, "1", 1, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse(NULL, 0, "1", 1, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
-    ck_assert_int_eq(mrx_guest_xenserver_parse("1048576", 7, NULL, 0, 2 * GIB,
+    ck_assert_int_eq(mrx__guest_xenserver_parse("1048576", 7, NULL, 0, 2 * GIB,
                                                8 * GIB, 5, &gs, why,
                                                sizeof(why)), EINVAL);
 }
@@ -566,9 +566,9 @@ START_TEST(agent_writes_reader_reads)
     ck_assert_int_eq(run_agent(args), 0);
 
     cap_init(&lg);
-    g = mrx_xsg_open(&lg.vt);
+    g = mrx__xsg_open(&lg.vt);
     ck_assert_ptr_nonnull(g);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 7, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 7, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.total_kb, 1048576);
     ck_assert_uint_eq(gs.free_kb, 262144);
@@ -602,7 +602,7 @@ START_TEST(agent_writes_reader_reads)
                "full avg10=1.50 avg60=0.75 avg300=0.00 total=4321\n");
     }
     ck_assert_int_eq(run_agent(args), 0);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 7, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 7, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, seq + 1);
     ck_assert_uint_eq(gs.free_kb, 300000);
@@ -616,10 +616,10 @@ START_TEST(agent_writes_reader_reads)
     ck_assert_uint_eq(gs.psi_full_us, 4321);
 
     /* a domain with no report: not valid, no complaint */
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 8, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 8, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(!gs.valid);
     ck_assert_uint_eq(lg.n[XTL_WARN], 0);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
 }
 END_TEST
 
@@ -637,7 +637,7 @@ START_TEST(agent_without_xenstore)
     snprintf(missing, sizeof(missing), "%s/no-socket", tmpdir);
     setenv("XENSTORED_PATH", missing, 1);
     ck_assert_int_eq(run_agent(args), 1);
-    ck_assert_ptr_null(mrx_xsg_open(NULL));
+    ck_assert_ptr_null(mrx__xsg_open(NULL));
     setenv("XENSTORED_PATH", keep, 1);
     free(keep);
 
@@ -677,16 +677,16 @@ START_TEST(hostile_values_in_xenstore)
 
     ck_assert_ptr_nonnull(h);
     cap_init(&lg);
-    g = mrx_xsg_open(&lg.vt);
+    g = mrx__xsg_open(&lg.vt);
     ck_assert_ptr_nonnull(g);
     for (i = 0; i < NHOSTILE; i++) {
         write_good(h, 20, 100 + i);
-        ck_assert_int_eq(mrx_xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
+        ck_assert_int_eq(mrx__xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
         ck_assert(gs.valid);
         snprintf(path, sizeof(path), "/local/domain/20/" MRX_GUEST_DIR "/%s",
                  hostile[i].key);
         xwrite(h, path, hostile[i].val, hostile[i].len);
-        ck_assert_int_eq(mrx_xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
+        ck_assert_int_eq(mrx__xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
         ck_assert_msg(!gs.valid, "%s=%.*s accepted from XenStore",
                       hostile[i].key, (int)hostile[i].len, hostile[i].val);
     }
@@ -701,7 +701,7 @@ START_TEST(hostile_values_in_xenstore)
                      "/free_kb");
             xwrite(h, path, "-1", 2);
         }
-        ck_assert_int_eq(mrx_xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
+        ck_assert_int_eq(mrx__xsg_read_stats(g, 20, 2 * GIB, 8 * GIB, &gs), 0);
         ck_assert(gs.valid == !(i % 2));
         if (gs.valid)
             ck_assert_uint_eq(gs.seq, 1000 + i);
@@ -711,18 +711,18 @@ START_TEST(hostile_values_in_xenstore)
     /* XenServer-style keys: used when there is no membalance report */
     xwrite(h, "/local/domain/21/data/meminfo_total", "1048576", 7);
     xwrite(h, "/local/domain/21/data/meminfo_free", "262144", 6);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.total_kb, 1048576);
     ck_assert_uint_eq(gs.free_kb, 262144);
     xwrite(h, "/local/domain/21/data/meminfo_free", "262144\0" "1", 8);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(!gs.valid);
     xwrite(h, "/local/domain/21/data/meminfo_free", "9999999", 7);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 21, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(!gs.valid);
     ck_assert_uint_eq(lg.n[XTL_WARN], 2);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -742,10 +742,10 @@ START_TEST(report_node_in_xenstore)
 
     ck_assert_ptr_nonnull(h);
     cap_init(&lg);
-    g = mrx_xsg_open(&lg.vt);
+    g = mrx__xsg_open(&lg.vt);
     ck_assert_ptr_nonnull(g);
     write_good(h, 22, 41);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, 41);
 
@@ -766,26 +766,26 @@ START_TEST(report_node_in_xenstore)
     ck_assert_msg(strstr(v, " seq=42 ") && strstr(v, "free_kb=300000"),
                   "report: %s", v);
     free(v);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, 42);
     ck_assert_uint_eq(gs.free_kb, 300000);
 
     /* an older agent's nodes appearing again do not shadow it */
     write_good(h, 22, 99);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert_uint_eq(gs.seq, 42);
 
     /* a hostile report node: refused, logged once, nothing else read */
     v = "version=1 seq=43 total_kb=1048576 free_kb=-1";
     xwrite(h, path, v, strlen(v));
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(!gs.valid);
     xwrite(h, path, "\0\0\0", 3);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 22, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(!gs.valid);
     ck_assert_uint_eq(lg.n[XTL_WARN], 1);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -793,28 +793,28 @@ END_TEST
 START_TEST(static_max_and_feature_balloon)
 {
     struct xs_handle *h = xs_open(0);
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     uint64_t kb = 0;
 
     ck_assert_ptr_nonnull(h);
     ck_assert_ptr_nonnull(g);
-    ck_assert_int_eq(mrx_xsg_read_static_max(g, 30, 8 * GIB, &kb), -ENOENT);
+    ck_assert_int_eq(mrx__xsg_read_static_max(g, 30, 8 * GIB, &kb), -ENOENT);
     xwrite(h, "/local/domain/30/memory/static-max", "2097152", 7);
-    ck_assert_int_eq(mrx_xsg_read_static_max(g, 30, 8 * GIB, &kb), 0);
+    ck_assert_int_eq(mrx__xsg_read_static_max(g, 30, 8 * GIB, &kb), 0);
     ck_assert_uint_eq(kb, 2 * GIB);
     /* above the host: the host bounds it */
     xwrite(h, "/local/domain/30/memory/static-max", "99999999999", 11);
-    ck_assert_int_eq(mrx_xsg_read_static_max(g, 30, 8 * GIB, &kb), 0);
+    ck_assert_int_eq(mrx__xsg_read_static_max(g, 30, 8 * GIB, &kb), 0);
     ck_assert_uint_eq(kb, 8 * GIB);
     xwrite(h, "/local/domain/30/memory/static-max", "2G", 2);
-    ck_assert_int_eq(mrx_xsg_read_static_max(g, 30, 8 * GIB, &kb), -EINVAL);
+    ck_assert_int_eq(mrx__xsg_read_static_max(g, 30, 8 * GIB, &kb), -EINVAL);
 
-    ck_assert_int_eq(mrx_xsg_feature_balloon(g, 30), 0);
+    ck_assert_int_eq(mrx__xsg_feature_balloon(g, 30), 0);
     xwrite(h, "/local/domain/30/control/feature-balloon", "1", 1);
-    ck_assert_int_eq(mrx_xsg_feature_balloon(g, 30), 1);
+    ck_assert_int_eq(mrx__xsg_feature_balloon(g, 30), 1);
     xwrite(h, "/local/domain/30/control/feature-balloon", "yes", 3);
-    ck_assert_int_eq(mrx_xsg_feature_balloon(g, 30), 0);
-    mrx_xsg_close(g);
+    ck_assert_int_eq(mrx__xsg_feature_balloon(g, 30), 0);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -824,7 +824,7 @@ END_TEST
 START_TEST(target_write_and_memory_read)
 {
     struct xs_handle *h = xs_open(0);
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     unsigned len = 0;
     uint64_t kb = 0;
     bool lost = false;
@@ -832,25 +832,25 @@ START_TEST(target_write_and_memory_read)
 
     ck_assert_ptr_nonnull(h);
     ck_assert_ptr_nonnull(g);
-    ck_assert_int_eq(mrx_xs_write_target(h, 31, 524288, &lost), 0);
+    ck_assert_int_eq(mrx__xs_write_target(h, 31, 524288, &lost), 0);
     v = xs_read(h, XBT_NULL, "/local/domain/31/memory/target", &len);
     ck_assert_ptr_nonnull(v);
     ck_assert_uint_eq(len, 6);
     ck_assert_int_eq(memcmp(v, "524288", 6), 0);
     free(v);
-    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "target", 0, &kb), 0);
+    ck_assert_int_eq(mrx__xsg_read_memory(g, 31, "target", 0, &kb), 0);
     ck_assert_uint_eq(kb, 524288);
-    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "target", 1000, &kb),
+    ck_assert_int_eq(mrx__xsg_read_memory(g, 31, "target", 1000, &kb),
                      -ERANGE);
-    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb),
+    ck_assert_int_eq(mrx__xsg_read_memory(g, 31, "videoram", 0, &kb),
                      -ENOENT);
     xwrite(h, "/local/domain/31/memory/videoram", "8192 ", 5);
-    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb),
+    ck_assert_int_eq(mrx__xsg_read_memory(g, 31, "videoram", 0, &kb),
                      -EINVAL);
     xwrite(h, "/local/domain/31/memory/videoram", "8192", 4);
-    ck_assert_int_eq(mrx_xsg_read_memory(g, 31, "videoram", 0, &kb), 0);
+    ck_assert_int_eq(mrx__xsg_read_memory(g, 31, "videoram", 0, &kb), 0);
     ck_assert_uint_eq(kb, 8192);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -862,11 +862,11 @@ static unsigned settle(mrx_xsg *g)
     unsigned n = 0;
 
     for (;;) {
-        uint64_t t0 = mrx_xsg_now_ms();
+        uint64_t t0 = mrx__xsg_now_ms();
 
-        ck_assert_int_eq(mrx_xsg_wait(g, 150, -1), 0);
+        ck_assert_int_eq(mrx__xsg_wait(g, 150, -1), 0);
         n++;
-        if (mrx_xsg_now_ms() - t0 >= 140)
+        if (mrx__xsg_now_ms() - t0 >= 140)
             return n;
         ck_assert_uint_lt(n, 20);
     }
@@ -905,23 +905,23 @@ START_TEST(watch_wakes_wait)
     char proc[300];
     pthread_t th;
     uint64_t t0, el;
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     int fds[2];
 
     ck_assert_ptr_nonnull(g);
-    mrx_xsg_set_min_wake(g, 0);
-    ck_assert_int_eq(mrx_xsg_watch_domain(g, 9), 0);
+    mrx__xsg_set_min_wake(g, 0);
+    ck_assert_int_eq(mrx__xsg_watch_domain(g, 9), 0);
     settle(g);
 
     /* a write 100 ms into a long wait ends it at once */
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_counters_get(g, &c0);
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    el = mrx_xsg_now_ms() - t0;
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    el = mrx__xsg_now_ms() - t0;
     pthread_join(th, NULL);
     ck_assert_msg(el >= 80 && el < WAKE_BY_MS, "woke after %" PRIu64 " ms", el);
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.guest_events - c0.guest_events, 1);
     ck_assert_uint_eq(c1.early_wakes - c0.early_wakes, 1);
 
@@ -930,37 +930,37 @@ START_TEST(watch_wakes_wait)
     fake_proc(proc, 262144, 17);
     args[2] = proc;
     ck_assert_int_eq(run_agent(args), 0);
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    ck_assert_uint_lt(mrx__xsg_now_ms() - t0, WAKE_BY_MS);
     /* (its first report also removes the per-key layout: more events,
      * which may come after the first wake) */
     settle(g);
 
     /* nothing written: the wait lasts its timeout */
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, 300, -1), 0);
-    ck_assert_uint_ge(mrx_xsg_now_ms() - t0, 290);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, 300, -1), 0);
+    ck_assert_uint_ge(mrx__xsg_now_ms() - t0, 290);
 
     /* stop_fd ends it with 1 */
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(write(fds[1], "x", 1), 1);
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, fds[0]), 1);
-    ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, fds[0]), 1);
+    ck_assert_uint_lt(mrx__xsg_now_ms() - t0, WAKE_BY_MS);
     close(fds[0]);
     close(fds[1]);
 
     /* a forgotten domain no longer wakes anyone */
-    ck_assert_int_eq(mrx_xsg_sync(g, NULL, 0), 0);
+    ck_assert_int_eq(mrx__xsg_sync(g, NULL, 0), 0);
     settle(g);
     w.delay_ms = 0;
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
     pthread_join(th, NULL);
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, 300, -1), 0);
-    ck_assert_uint_ge(mrx_xsg_now_ms() - t0, 290);
-    mrx_xsg_close(g);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, 300, -1), 0);
+    ck_assert_uint_ge(mrx__xsg_now_ms() - t0, 290);
+    mrx__xsg_close(g);
 }
 END_TEST
 
@@ -974,7 +974,7 @@ START_TEST(domain_facts_cached)
     struct xs_handle *h = xs_open(0);
     mrx_xsg_counters c0, c1;
     mrx_xsg_dominfo di;
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     unsigned k;
 
     ck_assert_ptr_nonnull(h);
@@ -982,11 +982,11 @@ START_TEST(domain_facts_cached)
     xwrite(h, "/local/domain/33/memory/target", "262144", 6);
     xwrite(h, "/local/domain/33/memory/static-max", "786432", 6);
     xwrite(h, "/local/domain/33/name", "web-1", 5);
-    ck_assert_int_eq(mrx_xsg_watch_domain(g, 33), 0);
+    ck_assert_int_eq(mrx__xsg_watch_domain(g, 33), 0);
     settle(g);
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_counters_get(g, &c0);
     for (k = 0; k < 3; k++) {
-        ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+        ck_assert_int_eq(mrx__xsg_read_domain(g, 33, 8 * GIB, &di), 0);
         ck_assert_int_eq(di.target_rc, 0);
         ck_assert_uint_eq(di.target_kb, 262144);
         ck_assert_int_eq(di.static_max_rc, 0);
@@ -994,20 +994,20 @@ START_TEST(domain_facts_cached)
         ck_assert_int_eq(di.name_rc, 0);
         ck_assert_str_eq(di.name, "web-1");
     }
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.tool_reads - c0.tool_reads, 1);
     ck_assert_uint_eq(c1.tool_cached - c0.tool_cached, 2);
 
     /* xl mem-set, xl rename: the watch fires, the next read sees them */
     xwrite(h, "/local/domain/33/memory/target", "300000", 6);
     settle(g);
-    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_int_eq(mrx__xsg_read_domain(g, 33, 8 * GIB, &di), 0);
     ck_assert_uint_eq(di.target_kb, 300000);
     xwrite(h, "/local/domain/33/name", "web-2", 5);
     settle(g);
-    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_int_eq(mrx__xsg_read_domain(g, 33, 8 * GIB, &di), 0);
     ck_assert_str_eq(di.name, "web-2");
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.tool_reads - c0.tool_reads, 3);
     ck_assert_uint_ge(c1.tool_events - c0.tool_events, 2);
 
@@ -1019,12 +1019,12 @@ START_TEST(domain_facts_cached)
     xwrite(h, "/local/domain/33/name", "a\0b", 3);
     ck_assert(xs_rm(h, XBT_NULL, "/local/domain/33/memory/static-max"));
     settle(g);
-    ck_assert_int_eq(mrx_xsg_read_domain(g, 33, 8 * GIB, &di), 0);
+    ck_assert_int_eq(mrx__xsg_read_domain(g, 33, 8 * GIB, &di), 0);
     ck_assert_int_eq(di.target_rc, -EINVAL);
     ck_assert_int_eq(di.static_max_rc, -ENOENT);
     ck_assert_int_ne(di.name_rc, 0);
     ck_assert_str_eq(di.name, "");
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -1035,22 +1035,22 @@ START_TEST(report_read_once_per_report)
     mrx_xsg_counters c0, c1;
     mrx_guest_stats gs;
     char path[160];
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     unsigned k;
 
     ck_assert_ptr_nonnull(h);
     ck_assert_ptr_nonnull(g);
-    mrx_xsg_set_min_wake(g, 0);
+    mrx__xsg_set_min_wake(g, 0);
     write_good(h, 30, 5);
-    ck_assert_int_eq(mrx_xsg_watch_domain(g, 30), 0);
+    ck_assert_int_eq(mrx__xsg_watch_domain(g, 30), 0);
     settle(g);
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_counters_get(g, &c0);
     for (k = 0; k < 3; k++) {
-        ck_assert_int_eq(mrx_xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
+        ck_assert_int_eq(mrx__xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
         ck_assert(gs.valid);
         ck_assert_uint_eq(gs.seq, 5);
     }
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.reports_read - c0.reports_read, 1);
     ck_assert_uint_eq(c1.reports_cached - c0.reports_cached, 2);
 
@@ -1058,24 +1058,24 @@ START_TEST(report_read_once_per_report)
     snprintf(path, sizeof(path), "/local/domain/30/" MRX_GUEST_DIR "/free_kb");
     xwrite(h, path, "1", 1);
     settle(g);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.free_kb, 262144);
 
     /* a new report: the watch fires and it is read */
     write_good(h, 30, 6);
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 30, 2 * GIB, 8 * GIB, &gs), 0);
     ck_assert(gs.valid);
     ck_assert_uint_eq(gs.seq, 6);
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.reports_read - c0.reports_read, 2);
 
     /* other bounds (a new static max): read anew */
-    ck_assert_int_eq(mrx_xsg_read_stats(g, 30, 3 * GIB, 8 * GIB, &gs), 0);
-    mrx_xsg_counters_get(g, &c1);
+    ck_assert_int_eq(mrx__xsg_read_stats(g, 30, 3 * GIB, 8 * GIB, &gs), 0);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.reports_read - c0.reports_read, 3);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
     xs_close(h);
 }
 END_TEST
@@ -1084,17 +1084,17 @@ START_TEST(burst_is_one_wakeup)
 {
     writer w = { 0, 50, "/local/domain/10/" MRX_GUEST_DIR "/seq" };
     mrx_xsg_counters c0, c1;
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     pthread_t th;
     uint64_t t0, t_start, t_last;
     unsigned tries;
 
     ck_assert_ptr_nonnull(g);
-    mrx_xsg_set_min_wake(g, 400);
-    ck_assert_int_eq(mrx_xsg_watch_domain(g, 10), 0);
+    mrx__xsg_set_min_wake(g, 400);
+    ck_assert_int_eq(mrx__xsg_watch_domain(g, 10), 0);
     settle(g);
-    mrx_xsg_counters_get(g, &c0);
-    t_start = mrx_xsg_now_ms();
+    mrx__xsg_counters_get(g, &c0);
+    t_start = mrx__xsg_now_ms();
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
     pthread_join(th, NULL);
     /* 50 writes, one early wake-up at the minimum gap for all that had
@@ -1102,20 +1102,20 @@ START_TEST(burst_is_one_wakeup)
      * delivering some, which make one more per minimum gap (never one
      * each).  xenstored (XSA-326) drops an event while an identical one
      * is still queued for us, so up to 50 arrive, not exactly 50. */
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
-    t_last = mrx_xsg_now_ms();
-    mrx_xsg_counters_get(g, &c1);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    ck_assert_uint_lt(mrx__xsg_now_ms() - t0, WAKE_BY_MS);
+    t_last = mrx__xsg_now_ms();
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_ge(c1.guest_events - c0.guest_events, 1);
     for (tries = 0; tries < 30; tries++) {
         uint64_t events = c1.guest_events;
 
-        ck_assert_int_eq(mrx_xsg_wait(g, 1000, -1), 0);
-        mrx_xsg_counters_get(g, &c1);
+        ck_assert_int_eq(mrx__xsg_wait(g, 1000, -1), 0);
+        mrx__xsg_counters_get(g, &c1);
         if (c1.guest_events == events)
             break;
-        t_last = mrx_xsg_now_ms();
+        t_last = mrx__xsg_now_ms();
     }
     ck_assert_uint_lt(tries, 30);
     ck_assert_uint_le(c1.guest_events - c0.guest_events, 50);
@@ -1124,10 +1124,10 @@ START_TEST(burst_is_one_wakeup)
                   "%" PRIu64 " wake-ups in %" PRIu64 " ms at a 400 ms gap",
                   c1.early_wakes - c0.early_wakes, t_last - t_start);
     /* and nothing left over for the next wait */
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, 300, -1), 0);
-    ck_assert_uint_ge(mrx_xsg_now_ms() - t0, 290);
-    mrx_xsg_close(g);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, 300, -1), 0);
+    ck_assert_uint_ge(mrx__xsg_now_ms() - t0, 290);
+    mrx__xsg_close(g);
 }
 END_TEST
 
@@ -1139,22 +1139,22 @@ START_TEST(many_domains_no_flood)
     enum { N = 400 };
     uint32_t ids[N];
     mrx_xsg_counters c0, c1;
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     unsigned i;
 
     ck_assert_ptr_nonnull(g);
     ck_assert_uint_gt(N * MRX_XSG_WATCHES_PER_DOMAIN, MRX_XSG_DRAIN_MAX);
-    mrx_xsg_set_min_wake(g, 0);
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_set_min_wake(g, 0);
+    mrx__xsg_counters_get(g, &c0);
     for (i = 0; i < N; i++)
         ids[i] = 2000 + i;
-    ck_assert_int_eq(mrx_xsg_sync(g, ids, N), 0);
+    ck_assert_int_eq(mrx__xsg_sync(g, ids, N), 0);
     ck_assert_uint_le(settle(g), 6);
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_eq(c1.floods - c0.floods, 0);
     ck_assert_uint_eq(c1.reconnects - c0.reconnects, 0);
     ck_assert_uint_ge(c1.events - c0.events, N);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
 }
 END_TEST
 
@@ -1163,25 +1163,25 @@ START_TEST(flood_is_bounded)
     writer w = { 0, 5 * MRX_XSG_DRAIN_MAX,
                  "/local/domain/11/" MRX_GUEST_DIR "/seq" };
     mrx_xsg_counters c0, c1;
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     pthread_t th;
     unsigned waits = 0;
     uint64_t t0;
 
     ck_assert_ptr_nonnull(g);
-    mrx_xsg_set_min_wake(g, 0);
-    ck_assert_int_eq(mrx_xsg_watch_domain(g, 11), 0);
+    mrx__xsg_set_min_wake(g, 0);
+    ck_assert_int_eq(mrx__xsg_watch_domain(g, 11), 0);
     settle(g);
-    mrx_xsg_counters_get(g, &c0);
+    mrx__xsg_counters_get(g, &c0);
     /* the whole flood is queued before anyone waits */
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
     pthread_join(th, NULL);
     usleep(200 * 1000);
 
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
-    mrx_xsg_counters_get(g, &c1);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    ck_assert_uint_lt(mrx__xsg_now_ms() - t0, WAKE_BY_MS);
+    mrx__xsg_counters_get(g, &c1);
     /* one wait drained at most its budget, then dropped the queue */
     ck_assert_uint_le(c1.events - c0.events, MRX_XSG_DRAIN_BUDGET(1));
     ck_assert_uint_eq(c1.floods - c0.floods, 1);
@@ -1190,18 +1190,18 @@ START_TEST(flood_is_bounded)
     /* after that it settles: the backlog is gone, not worked through */
     waits = settle(g);
     ck_assert_uint_le(waits, 4);
-    mrx_xsg_counters_get(g, &c1);
+    mrx__xsg_counters_get(g, &c1);
     ck_assert_uint_lt(c1.events - c0.events, 2 * MRX_XSG_DRAIN_MAX);
 
     /* and still works */
     w.count = 1;
     w.delay_ms = 50;
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, &w), 0);
-    t0 = mrx_xsg_now_ms();
-    ck_assert_int_eq(mrx_xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
-    ck_assert_uint_lt(mrx_xsg_now_ms() - t0, WAKE_BY_MS);
+    t0 = mrx__xsg_now_ms();
+    ck_assert_int_eq(mrx__xsg_wait(g, WAKE_TIMEOUT_MS, -1), 0);
+    ck_assert_uint_lt(mrx__xsg_now_ms() - t0, WAKE_BY_MS);
     pthread_join(th, NULL);
-    mrx_xsg_close(g);
+    mrx__xsg_close(g);
 }
 END_TEST
 
@@ -1210,8 +1210,8 @@ static void check_status_roundtrip(mrx_xsg *g, struct xs_handle *h,
 {
     char *back;
 
-    ck_assert_int_eq(mrx_xsg_publish(g, json), 0);
-    back = mrx_xsg_status_read(h);
+    ck_assert_int_eq(mrx__xsg_publish(g, json), 0);
+    back = mrx__xsg_status_read(h);
     ck_assert_ptr_nonnull(back);
     ck_assert_str_eq(back, json);
     free(back);
@@ -1220,7 +1220,7 @@ static void check_status_roundtrip(mrx_xsg *g, struct xs_handle *h,
 START_TEST(status_roundtrip)
 {
     struct xs_handle *h = xs_open(0);
-    mrx_xsg *g = mrx_xsg_open(NULL);
+    mrx_xsg *g = mrx__xsg_open(NULL);
     struct xs_permissions *perm;
     unsigned nperm = 0, len;
     char *big, *v;
@@ -1228,17 +1228,17 @@ START_TEST(status_roundtrip)
 
     ck_assert_ptr_nonnull(h);
     ck_assert_ptr_nonnull(g);
-    ck_assert_ptr_null(mrx_xsg_status_read(h));
+    ck_assert_ptr_null(mrx__xsg_status_read(h));
 
     check_status_roundtrip(g, h, "{\"pid\":1,\"policy\":\"adaptive\","
                            "\"domains\":[{\"name\":\"d\\u00e9j\\u00e0\"}]}");
     /* within the publish gap a new document is not written */
-    ck_assert_int_eq(mrx_xsg_publish(g, "{\"pid\":2}"), 0);
-    v = mrx_xsg_status_read(h);
+    ck_assert_int_eq(mrx__xsg_publish(g, "{\"pid\":2}"), 0);
+    v = mrx__xsg_status_read(h);
     ck_assert_ptr_nonnull(v);
     ck_assert_ptr_nonnull(strstr(v, "\"pid\":1"));
     free(v);
-    mrx_xsg_set_publish_gap(g, 0);
+    mrx__xsg_set_publish_gap(g, 0);
 
     /* larger than one node: chunked, read back the same */
     big = malloc(n + 1);
@@ -1263,8 +1263,8 @@ START_TEST(status_roundtrip)
     free(perm);
 
     /* gone when the daemon closes */
-    mrx_xsg_close(g);
-    ck_assert_ptr_null(mrx_xsg_status_read(h));
+    mrx__xsg_close(g);
+    ck_assert_ptr_null(mrx__xsg_status_read(h));
     xs_close(h);
 }
 END_TEST

@@ -22,12 +22,20 @@ for sym in $exported; do
 done
 check "every exported symbol is declared in memrex.h:${extra:- none extra}" \
     test -z "$extra"
-internal=$(grep -ho 'mrx_[a-z_0-9]*(' "$top_srcdir"/tools/libmemrex/mrx_internal.h \
-           "$top_srcdir"/tools/libmemrex/xen/xs_guest.h | tr -d '(' | sort -u)
-leak=""
-for sym in $internal; do
-    grep -qx "$sym" <<<"$exported" && leak="$leak $sym"
+# Internal names are told apart as libxl's are (libxl__): a global
+# symbol of the library's objects named mrx_ is declared in memrex.h;
+# the internal ones are mrx__ or carry their module's own prefix.
+core=$top_builddir/tools/libmemrex/.libs/libmemrex_core.a
+defined=$(nm -g --defined-only "$core" 2>/dev/null |
+          awk '$2 ~ /[TDBR]/ { print $3 }' | sort -u)
+check "the library's objects define symbols" test -n "$defined"
+misnamed=""
+for sym in $(grep '^mrx_[^_]' <<<"$defined"); do
+    grep -Eq "[^a-z_0-9]$sym(\(|\[\])" "$hdr" || misnamed="$misnamed $sym"
 done
-check "no internal function is exported:${leak:- none}" test -z "$leak"
+check "internal symbols are not named as public ones:${misnamed:- none}" \
+    test -z "$misnamed"
+leak=$(grep '^mrx__' <<<"$exported" | tr '\n' ' ')
+check "no internal (mrx__) symbol is exported: ${leak:-none}" test -z "$leak"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -156,17 +156,17 @@ int main(int argc, char **argv)
         total_dt += st.domain_ticks;
         total_viol += st.violations + st.engine_violations;
         for (k = 0; k < MRX_FAULT_NKINDS; k++)
-            faults[k] += mrx_sim_fault_count(b, k);
+            faults[k] += mrx__sim_fault_count(b, k);
         mrx_engine_free(e);
         mrx_backend_destroy(b);
     }
     printf("soak: domain-ticks %" PRIu64 "\n", total_dt);
     printf("soak: faults injected:");
     for (k = 0; k < MRX_FAULT_NKINDS; k++) {
-        printf(" %s %" PRIu64, mrx_sim_fault_name(k), faults[k]);
+        printf(" %s %" PRIu64, mrx__sim_fault_name(k), faults[k]);
         if (!faults[k]) {
             fprintf(stderr, "soak: no %s fault happened\n",
-                    mrx_sim_fault_name(k));
+                    mrx__sim_fault_name(k));
             rc = 1;
         }
     }

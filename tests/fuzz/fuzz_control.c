@@ -1,6 +1,6 @@
 /*
  * fuzz_control.c - libFuzzer target: the control socket's request lines
- * (mrx_ctl_parse) from any bytes, NUL and binary included.  A `set` that
+ * (mrx__ctl_parse) from any bytes, NUL and binary included.  A `set` that
  * parses must come back equal through the settings file's format.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mrx_ctl_req rq, back;
     int n;
 
-    if (mrx_ctl_parse((const char *)data, size, &rq, why, sizeof(why))) {
+    if (mrx__ctl_parse((const char *)data, size, &rq, why, sizeof(why))) {
         if (!why[0])
             abort();            /* every refusal says why */
         return 0;
@@ -36,10 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();                /* accepted what must be refused */
     if (rq.kind != MRX_REQ_SET)
         return 0;
-    n = mrx_ctl_format_set(&rq.rule, line, sizeof(line));
+    n = mrx__ctl_format_set(&rq.rule, line, sizeof(line));
     if (n < 0)
         abort();
-    if (mrx_ctl_parse(line, (size_t)n, &back, why, sizeof(why)) ||
+    if (mrx__ctl_parse(line, (size_t)n, &back, why, sizeof(why)) ||
         back.kind != MRX_REQ_SET || !same_rule(&rq.rule, &back.rule))
         abort();
     return 0;

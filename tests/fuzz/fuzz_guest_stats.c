@@ -1,7 +1,7 @@
 /*
  * fuzz_guest_stats.c - libFuzzer target: a guest's report, as hostile as
- * it likes, through the strict parser (mrx_guest_stats_parse_kv,
- * mrx_guest_value_parse, XenServer's meminfo keys) and the engine's
+ * it likes, through the strict parser (mrx__guest_stats_parse_kv,
+ * mrx__guest_value_parse, XenServer's meminfo keys) and the engine's
  * filter.  Input: "key=value" lines; values may hold any byte but '\n'.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             kv[n].key = p;
             kv[n].val = eq + 1;
             kv[n].len = (size_t)(stop - eq - 1);
-            mrx_guest_value_parse(kv[n].val, kv[n].len, UINT64_MAX, &v);
+            mrx__guest_value_parse(kv[n].val, kv[n].len, UINT64_MAX, &v);
             n++;
         }
         p = stop + 1;
@@ -54,16 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&d, 0, sizeof(d));
     d.static_max_kb = smax;
     mrx_params_default(&par);
-    if (!mrx_guest_stats_parse_kv(kv, n, smax, host, &d.gs, why,
+    if (!mrx__guest_stats_parse_kv(kv, n, smax, host, &d.gs, why,
                                   sizeof(why))) {
         if (d.gs.free_kb > d.gs.total_kb || !d.gs.valid)
             abort();
-        mrx_filter_apply(&f, &par, d.gs.seq * 1000, host, &d);
+        mrx__filter_apply(&f, &par, d.gs.seq * 1000, host, &d);
         if (d.gs.valid && smax && d.gs.committed_kb > smax)
             abort();
     }
     if (n >= 2)
-        mrx_guest_xenserver_parse(kv[0].val, kv[0].len, kv[1].val, kv[1].len,
+        mrx__guest_xenserver_parse(kv[0].val, kv[0].len, kv[1].val, kv[1].len,
                                   smax, host, 1, &d.gs, why, sizeof(why));
     free(buf);
     return 0;

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strlen(buf) >= sizeof(buf))
             abort();
     }
-    mrx_parse_ulong(s, 65535, &ul);
+    mrx__parse_ulong(s, 65535, &ul);
     free(s);
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_workload.c - libFuzzer target: workload specs of scenario files
- * (mrx_workload_parse) and the demand they give over time.
+ * (mrx__workload_parse) and the demand they give over time.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     memset(&st, 0, sizeof(st));
-    if (!mrx_workload_parse(s, &w))
+    if (!mrx__workload_parse(s, &w))
         for (t = 0; t < 20000000; t += 777777)
-            mrx_workload_demand(&w, t, t % 3 ? 0 : UINT64_MAX / 2, &rng,
+            mrx__workload_demand(&w, t, t % 3 ? 0 : UINT64_MAX / 2, &rng,
                                 &st);
     free(s);
     return 0;

@@ -173,7 +173,7 @@ static void scan_keys(cfg_ctx *c)
 static int parse_u32(const char *v, unsigned long max, uint32_t *out)
 {
     unsigned long u;
-    int rc = mrx_parse_ulong(v, max, &u);
+    int rc = mrx__parse_ulong(v, max, &u);
 
     if (!rc)
         *out = (uint32_t)u;
@@ -198,13 +198,13 @@ static int parse_rule(cfg_ctx *c, const char *item, mrx_rule *r)
         v = strchr(tok, '=');
         if (v)
             *v++ = '\0';
-        bit = mrx_rule_key(tok);
+        bit = mrx__rule_key(tok);
         if (bit && (seen & bit)) {
             snprintf(why, sizeof(why), "%s given twice", tok);
             goto bad;
         }
         seen |= bit;
-        if (mrx_rule_value(r, bit, tok, v, why, sizeof(why)))
+        if (mrx__rule_value(r, bit, tok, v, why, sizeof(why)))
             goto bad;
     }
     if (!r->pattern[0]) {
@@ -303,7 +303,7 @@ static int read_key(cfg_ctx *c, const key_def *k, mrx_params *p)
                     c->path, line_of(c, k->name), rc ? "?" : s, names);
             return EINVAL;
         }
-        mrx_strlcpy(dst, s, MRX_POLICY_LEN);
+        mrx__strlcpy(dst, s, MRX_POLICY_LEN);
         return 0;
     case K_SIZE:
         rc = xlu_cfg_get_string(c->cfg, k->name, &s, 1);
@@ -406,7 +406,7 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p)
         free(c);
         return ENOMEM;
     }
-    rc = mrx_cfg_file_check(path, report);
+    rc = mrx__cfg_file_check(path, report);
     if (!rc)
         rc = xlu_cfg_readfile(c->cfg, path);
     if (rc) {

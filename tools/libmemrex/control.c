@@ -108,7 +108,7 @@ mrx_ctl *mrx_ctl_listen(const char *path, const char *settings,
         LOG(c, ERROR, -1, "%s: path too long", path);
         goto fail;
     }
-    mrx_strlcpy(c->path, path, sizeof(c->path));
+    mrx__strlcpy(c->path, path, sizeof(c->path));
     if (settings && !(c->settings = strdup(settings)))
         goto fail_errno;
     c->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -222,7 +222,7 @@ static const mrx_dom *find_dom(const mrx_engine *e, const char *name)
     for (i = 0; i < s->n; i++)
         if (!strcmp(s->dom[i].name, name))
             return &s->dom[i];
-    if (mrx_parse_ulong(name, UINT32_MAX, &id))
+    if (mrx__parse_ulong(name, UINT32_MAX, &id))
         return NULL;
     return mrx_snapshot_find(s, (uint32_t)id);
 }
@@ -272,7 +272,7 @@ static void do_set(mrx_ctl *c, mrx_engine *e, int i, mrx_ctl_req *rq)
     }
     /* kept under the name, which survives a reboot of the domain */
     if (is_word(d->name))
-        mrx_strlcpy(r.pattern, d->name, sizeof(r.pattern));
+        mrx__strlcpy(r.pattern, d->name, sizeof(r.pattern));
     else
         snprintf(r.pattern, sizeof(r.pattern), "%u", d->domid);
     old = find_ovr(e, r.pattern);
@@ -321,7 +321,7 @@ static void do_policy(mrx_ctl *c, mrx_engine *e, int i, mrx_ctl_req *rq)
 {
     mrx_params p = *mrx_engine_params(e);
 
-    mrx_strlcpy(p.policy, rq->policy, sizeof(p.policy));
+    mrx__strlcpy(p.policy, rq->policy, sizeof(p.policy));
     if (mrx_engine_set_params(e, &p))
         answer(c, i, "error policy %s refused", rq->policy);
     else
@@ -348,7 +348,7 @@ static void run(mrx_ctl *c, mrx_engine *e, int i, size_t len)
     char why[200];
     mrx_ctl_req rq;
 
-    if (mrx_ctl_parse(c->conn[i].buf, len, &rq, why, sizeof(why))) {
+    if (mrx__ctl_parse(c->conn[i].buf, len, &rq, why, sizeof(why))) {
         LOG(c, INFO, -1, "control: request refused: %s", why);
         answer(c, i, "error %s", why);
         return;

@@ -38,7 +38,7 @@ static int fail(char *why, size_t wlen, const char *fmt, ...)
 /* A key of `set` and `unset`: a rule's, but its pattern (the DOMAIN). */
 static unsigned set_key(const char *name)
 {
-    unsigned bit = mrx_rule_key(name);
+    unsigned bit = mrx__rule_key(name);
 
     return bit & MRX_SET_ALL;
 }
@@ -47,7 +47,7 @@ static int unknown(const char *req, const char *key, char *why, size_t wlen)
 {
     char names[128];
 
-    mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+    mrx__rule_key_names(MRX_SET_ALL, names, sizeof(names));
     return fail(why, wlen, "%s: unknown setting '%s' (%s)", req, key, names);
 }
 
@@ -66,7 +66,7 @@ static int parse_kv(char *kv, mrx_ctl_req *rq, char *why, size_t wlen)
     if (rq->keys & bit)
         return fail(why, wlen, "set: %s given twice", kv);
     rq->keys |= bit;
-    if (mrx_rule_value(&rq->rule, bit, kv, v, msg, sizeof(msg)))
+    if (mrx__rule_value(&rq->rule, bit, kv, v, msg, sizeof(msg)))
         return fail(why, wlen, "set: %s", msg);
     return 0;
 }
@@ -79,7 +79,7 @@ static int parse_set(char **w, unsigned n, mrx_ctl_req *rq, char *why,
     int rc;
 
     if (n < 3) {
-        mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+        mrx__rule_key_names(MRX_SET_ALL, names, sizeof(names));
         return fail(why, wlen, "set DOMAIN key=value... (%s)", names);
     }
     for (i = 2; i < n; i++)
@@ -97,7 +97,7 @@ static int parse_unset(char **w, unsigned n, mrx_ctl_req *rq, char *why,
     unsigned i, bit;
 
     if (n < 2) {
-        mrx_rule_key_names(MRX_SET_ALL, names, sizeof(names));
+        mrx__rule_key_names(MRX_SET_ALL, names, sizeof(names));
         return fail(why, wlen, "unset DOMAIN [key...] (%s)", names);
     }
     for (i = 2; i < n; i++) {
@@ -116,14 +116,14 @@ static int parse_reserve(char **w, unsigned n, mrx_ctl_req *rq, char *why,
 {
     rq->secs = MRX_RESERVE_TIMEOUT_S;
     if (n < 2 || n > 3 || mrx_parse_size_kb(w[1], 'm', &rq->kb) ||
-        !rq->kb || (n == 3 && mrx_parse_ulong(w[2], 3600, &rq->secs)) ||
+        !rq->kb || (n == 3 && mrx__parse_ulong(w[2], 3600, &rq->secs)) ||
         !rq->secs)
         return fail(why, wlen, "reserve SIZE [TIMEOUT]: size like 512m, "
                     "timeout 1 to 3600 seconds");
     return 0;
 }
 
-int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
+int mrx__ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
                   size_t wlen)
 {
     char buf[MRX_CTL_LINE_MAX + 1], *w[MAX_WORDS], *p, *save = NULL;
@@ -151,8 +151,8 @@ int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
         if (strlen(w[1]) >= sizeof(rq->domain))
             return fail(why, wlen, "%s: domain name longer than %d bytes",
                         w[0], MRX_NAME_LEN - 1);
-        mrx_strlcpy(rq->domain, w[1], sizeof(rq->domain));
-        mrx_strlcpy(rq->rule.pattern, w[1], sizeof(rq->rule.pattern));
+        mrx__strlcpy(rq->domain, w[1], sizeof(rq->domain));
+        mrx__strlcpy(rq->rule.pattern, w[1], sizeof(rq->rule.pattern));
     }
     if (!strcmp(w[0], "set")) {
         rq->kind = MRX_REQ_SET;
@@ -171,7 +171,7 @@ int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
             return fail(why, wlen, "unknown policy '%s'; known policies: "
                         "%s", n == 2 ? w[1] : "", names);
         }
-        mrx_strlcpy(rq->policy, w[1], sizeof(rq->policy));
+        mrx__strlcpy(rq->policy, w[1], sizeof(rq->policy));
         return 0;
     }
     if (!strcmp(w[0], "reserve")) {
@@ -199,7 +199,7 @@ static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
     *used = n < 0 ? len : *used + (size_t)n;
 }
 
-int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len)
+int mrx__ctl_format_set(const mrx_rule *r, char *buf, size_t len)
 {
     size_t used = 0;
 
@@ -224,5 +224,5 @@ int mrx_ctl_check(const char *line, char *why, size_t len)
 {
     mrx_ctl_req rq;
 
-    return mrx_ctl_parse(line, strlen(line), &rq, why, len);
+    return mrx__ctl_parse(line, strlen(line), &rq, why, len);
 }

@@ -90,7 +90,7 @@ const char *mrx_engine_status(const mrx_engine *e)
     return e->status;
 }
 
-const char *mrx_engine_backend_name(const mrx_engine *e)
+const char *mrx__engine_backend_name(const mrx_engine *e)
 {
     return e->b->ops->name;
 }
@@ -103,12 +103,12 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-uint64_t mrx_engine_tick_age_ms(const mrx_engine *e)
+uint64_t mrx__engine_tick_age_ms(const mrx_engine *e)
 {
     return e->tick_mono_ms ? mono_ms() - e->tick_mono_ms : 0;
 }
 
-const mrx_tick_cost *mrx_engine_tick_cost(const mrx_engine *e)
+const mrx_tick_cost *mrx__engine_tick_cost(const mrx_engine *e)
 {
     return &e->cost;
 }
@@ -183,7 +183,7 @@ static void reserve_update(mrx_engine *e)
  * count. */
 static void track_stuck(mrx_engine *e, mrx_rec *r, mrx_dom *d)
 {
-    switch (mrx_stuck_track(r, d, &e->p, e->snap.now_ms)) {
+    switch (mrx__stuck_track(r, d, &e->p, e->snap.now_ms)) {
     case MRX_STUCK_MARKED:
         e->cnt.stuck_events++;
         LOG(e, WARN, "domain %u (%s) is not following its target: "
@@ -216,7 +216,7 @@ static void working_set(const mrx_params *p, const char *pname,
     d->offset_kb = d->used_kb = d->margin_kb = 0;
     d->distress = false;
     if (!d->managed || !g->valid ||
-        !strcmp(pname, mrx_policy_static.name))
+        !strcmp(pname, mrx__policy_static.name))
         return;
     m = MRX_MAX(p->distress_margin_kb,
                 g->total_kb / 100 * p->distress_margin_pct);
@@ -355,7 +355,7 @@ static void hold(mrx_engine *e)
         e->want[i].target_kb = s->dom[i].target_kb;
         e->want[i].cpu_cap = -1;
         e->want[i].floor_kb = r ? r->policy_floor_kb : 0;
-        mrx_strlcpy(e->want[i].reason, "between decisions",
+        mrx__strlcpy(e->want[i].reason, "between decisions",
                     sizeof(e->want[i].reason));
     }
 }
@@ -381,7 +381,7 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         LOG(e, INFO, "dry run: domain %u (%s): would set %s -> %s: %s",
             d->domid, d->name, mrx_format_kb(d->target_kb, a, sizeof(a)),
             mrx_format_kb(o->target_kb, b, sizeof(b)), o->reason);
-        mrx_strlcpy(r->last, o->reason, sizeof(r->last));
+        mrx__strlcpy(r->last, o->reason, sizeof(r->last));
         return;
     }
     rc = e->b->ops->set_target(e->b, d->domid, o->target_kb);
@@ -401,9 +401,9 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->name, mrx_format_kb(d->target_kb, a, sizeof(a)),
         mrx_format_kb(o->target_kb, b, sizeof(b)),
         d->policy[0] ? d->policy : e->policy->name, o->reason);
-    mrx_strlcpy(r->last, o->reason, sizeof(r->last));
+    mrx__strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
-    mrx_stuck_watch_target(r, d, o->target_kb, e->snap.now_ms,
+    mrx__stuck_watch_target(r, d, o->target_kb, e->snap.now_ms,
                            e->p.stuck_tolerance_kb);
 }
 
@@ -506,7 +506,7 @@ int mrx_engine_tick(mrx_engine *e)
         }
         r->seen = true;
         engine_resolve_config(e, &e->p, d);
-        mrx_filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
+        mrx__filter_apply(&r->flt, &e->p, s->now_ms, s->host_total_kb, d);
         booting(e, r, d);
         track_stuck(e, r, d);
         /* a policy's memory means nothing to another one */
@@ -514,7 +514,7 @@ int mrx_engine_tick(mrx_engine *e)
         working_set(&e->p, pname, &r->flt, d);
         if (strcmp(r->pol, pname)) {
             memset(&r->pst, 0, sizeof(r->pst));
-            mrx_strlcpy(r->pol, pname, sizeof(r->pol));
+            mrx__strlcpy(r->pol, pname, sizeof(r->pol));
             /* a cap is the policy's that set it: back with it */
             if (r->cap_set)
                 release_cap(e, r, d);

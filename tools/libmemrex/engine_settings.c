@@ -40,7 +40,7 @@ mrx_rec *engine_rec_find(const mrx_engine *ce, uint32_t domid)
     return r;
 }
 
-const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid)
+const mrx_rec *mrx__engine_rec(const mrx_engine *e, uint32_t domid)
 {
     return engine_rec_find(e, domid);
 }
@@ -97,7 +97,7 @@ static void apply_rule(const mrx_rule *r, mrx_dom *d)
     if (r->exclude)
         d->managed = false;
     if (r->policy[0])
-        mrx_strlcpy(d->policy, r->policy, sizeof(d->policy));
+        mrx__strlcpy(d->policy, r->policy, sizeof(d->policy));
     if (r->min_kb)
         d->min_kb = r->min_kb;
     if (r->max_kb)
@@ -153,7 +153,7 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
         if (e->novr == MRX_MAX_RULES)
             return ENOSPC;
         memset(&e->ovr[i], 0, sizeof(e->ovr[i]));
-        mrx_strlcpy(e->ovr[i].pattern, domain, sizeof(e->ovr[i].pattern));
+        mrx__strlcpy(e->ovr[i].pattern, domain, sizeof(e->ovr[i].pattern));
         e->novr++;
     }
     if (r->min_kb)
@@ -165,7 +165,7 @@ int mrx_engine_override(mrx_engine *e, const char *domain,
     if (r->sla_limit)
         e->ovr[i].sla_limit = r->sla_limit;
     if (r->policy[0])
-        mrx_strlcpy(e->ovr[i].policy, r->policy, sizeof(e->ovr[i].policy));
+        mrx__strlcpy(e->ovr[i].policy, r->policy, sizeof(e->ovr[i].policy));
     e->ovr[i].exclude = r->exclude;
     LOG(e, NOTICE, "settings for %s: min %" PRIu64 " KiB, max %" PRIu64
         " KiB, weight %u%s", domain, e->ovr[i].min_kb, e->ovr[i].max_kb,

@@ -49,7 +49,7 @@ static void measure_offset(mrx_filter *f, const mrx_params *p,
     f->offset_settled = settled;
 }
 
-void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
+void mrx__filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
                       uint64_t host_total_kb, mrx_dom *d)
 {
     mrx_guest_stats *g = &d->gs;

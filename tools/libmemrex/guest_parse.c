@@ -21,7 +21,7 @@
 /* Longest key of a pair in a report node. */
 #define KEY_MAX          32
 
-int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
+int mrx__guest_value_parse(const char *val, size_t len, uint64_t max,
                           uint64_t *out)
 {
     uint64_t v = 0;
@@ -109,7 +109,7 @@ static void quote(char *dst, size_t dlen, const char *val, size_t len)
     dst[o] = '\0';
 }
 
-int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
+int mrx__guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
                              uint64_t static_max_kb, uint64_t host_total_kb,
                              mrx_guest_stats *gs, char *why, size_t len)
 {
@@ -153,7 +153,7 @@ int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
         case B_SLA:       max = UINT32_MAX; break;
         case B_PCT:       max = MRX_REPORT_PCT_MAX; break;
         }
-        rc = mrx_guest_value_parse(e->val, e->len, max, &v[k]);
+        rc = mrx__guest_value_parse(e->val, e->len, max, &v[k]);
         if (rc) {
             quote(shown, sizeof(shown), e->val, e->len);
             if (rc == ERANGE)
@@ -283,11 +283,11 @@ int mrx_guest_report_parse(const char *text, size_t text_len,
         }
         off += n + (sp ? 1 : 0);
     }
-    return mrx_guest_stats_parse_kv(kv, K_NKEYS, static_max_kb,
+    return mrx__guest_stats_parse_kv(kv, K_NKEYS, static_max_kb,
                                     host_total_kb, gs, why, len);
 }
 
-int mrx_guest_xenserver_parse(const char *total, size_t total_len,
+int mrx__guest_xenserver_parse(const char *total, size_t total_len,
                               const char *free, size_t free_len,
                               uint64_t static_max_kb, uint64_t host_total_kb,
                               uint64_t seq, mrx_guest_stats *gs,
@@ -298,12 +298,12 @@ int mrx_guest_xenserver_parse(const char *total, size_t total_len,
     char shown[48];
 
     memset(gs, 0, sizeof(*gs));
-    if (mrx_guest_value_parse(total, total_len, lim, &t) || !t) {
+    if (mrx__guest_value_parse(total, total_len, lim, &t) || !t) {
         quote(shown, sizeof(shown), total ? total : "", total ? total_len : 0);
         whyf(why, len, "data/meminfo_total=\"%s\" rejected", shown);
         return EINVAL;
     }
-    if (mrx_guest_value_parse(free, free_len, t, &f)) {
+    if (mrx__guest_value_parse(free, free_len, t, &f)) {
         quote(shown, sizeof(shown), free ? free : "", free ? free_len : 0);
         whyf(why, len, "data/meminfo_free=\"%s\" rejected", shown);
         return EINVAL;

@@ -1,5 +1,7 @@
 /*
- * mrx_internal.h - declarations shared inside libmemrex only.
+ * mrx_internal.h - declarations shared inside libmemrex only.  Their
+ * functions are named mrx__ (as libxl's internal ones are libxl__),
+ * memrex.h's mrx_.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -20,26 +22,26 @@
 #define MRX_RESERVE_TIMEOUT_S 30
 
 /* Policies, each in its own policy_NAME.c. */
-extern const mrx_policy mrx_policy_static;
-extern const mrx_policy mrx_policy_proportional;
-extern const mrx_policy mrx_policy_adaptive;
-extern const mrx_policy mrx_policy_sla;
-extern const mrx_policy mrx_policy_selfballoon;
-extern const mrx_policy mrx_policy_cooperative;
-extern const mrx_policy mrx_policy_pressure;
+extern const mrx_policy mrx__policy_static;
+extern const mrx_policy mrx__policy_proportional;
+extern const mrx_policy mrx__policy_adaptive;
+extern const mrx_policy mrx__policy_sla;
+extern const mrx_policy mrx__policy_selfballoon;
+extern const mrx_policy mrx__policy_cooperative;
+extern const mrx_policy mrx__policy_pressure;
 
 /* Defaults of the seed policies' parameters (policy_params.c). */
-void mrx_policy_params_default(mrx_params *p);
+void mrx__policy_params_default(mrx_params *p);
 
 /* A plain decimal number: digits only (no sign, no space), no
  * overflow, at most max.  Returns 0 or EINVAL. */
-int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v);
+int mrx__parse_ulong(const char *s, unsigned long max, unsigned long *v);
 
 /* Strictly parses one guest-written decimal number of len bytes (no
  * NUL needed): digits only, no sign, space or leading zero, at most
  * MRX_GUEST_VALUE_MAX bytes, no embedded NUL, no overflow, <= max.
  * Returns 0, EINVAL (malformed) or ERANGE (above max). */
-int mrx_guest_value_parse(const char *val, size_t len, uint64_t max,
+int mrx__guest_value_parse(const char *val, size_t len, uint64_t max,
                           uint64_t *out);
 
 /* One key of a guest's report as read from XenStore: val is NULL when
@@ -54,37 +56,37 @@ typedef struct mrx_guest_kv {
  * required key parsed and the numbers are consistent).  static_max_kb
  * and host_total_kb bound the memory numbers (0 = unknown).  Returns 0,
  * or EINVAL with the first problem described in why. */
-int mrx_guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
+int mrx__guest_stats_parse_kv(const mrx_guest_kv *kv, unsigned n,
                              uint64_t static_max_kb, uint64_t host_total_kb,
                              mrx_guest_stats *gs, char *why, size_t len);
 
 /* Parses XenServer-style data/meminfo_total and data/meminfo_free (KiB)
  * into gs (committed = total - free, available = free), with seq as
  * given (guest_parse.c).  Returns 0 or EINVAL with why filled. */
-int mrx_guest_xenserver_parse(const char *total, size_t total_len,
+int mrx__guest_xenserver_parse(const char *total, size_t total_len,
                               const char *free, size_t free_len,
                               uint64_t static_max_kb, uint64_t host_total_kb,
                               uint64_t seq, mrx_guest_stats *gs,
                               char *why, size_t len);
 
 /* The keys of a domain rule (rule_parse.c): MRX_SET_* bits, and the
- * configuration's pattern.  mrx_rule_key() gives a key's bit (0: not a
- * key); mrx_rule_key_names() lists the keys in mask, "min, max, ...";
- * mrx_rule_value() parses the value v of key (NULL: the key alone, which
+ * configuration's pattern.  mrx__rule_key() gives a key's bit (0: not a
+ * key); mrx__rule_key_names() lists the keys in mask, "min, max, ...";
+ * mrx__rule_value() parses the value v of key (NULL: the key alone, which
  * only exclude may be) into r.  Returns 0, or EINVAL with why. */
 #define MRX_RULE_PATTERN (1u << 8)
-unsigned mrx_rule_key(const char *name);
-void mrx_rule_key_names(unsigned mask, char *buf, size_t len);
-int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
+unsigned mrx__rule_key(const char *name);
+void mrx__rule_key_names(unsigned mask, char *buf, size_t len);
+int mrx__rule_value(mrx_rule *r, unsigned bit, const char *key,
                    const char *v, char *why, size_t len);
 
 /* Refuses a file libxlutil 4.17 cannot read cleanly: unreadable, not
  * a regular file, or with a NUL byte (it aborts on one); returns 0 or
  * EINVAL, reported with the file (and line). */
-int mrx_cfg_file_check(const char *path, FILE *report);
+int mrx__cfg_file_check(const char *path, FILE *report);
 
 /* Bounded copy that always terminates dst. */
-void mrx_strlcpy(char *dst, const char *src, size_t len);
+void mrx__strlcpy(char *dst, const char *src, size_t len);
 
 /* Clamps v to [lo, hi] (lo wins if lo > hi). */
 static inline uint64_t mrx_clamp(uint64_t v, uint64_t lo, uint64_t hi)
@@ -133,16 +135,16 @@ typedef struct mrx_wl_state {
 /* Parses "steady:700m", "ramp:256m:1500m:300", "phases:300m@60/1g@120",
  * "random:200m:900m:30", "mono:200m:900m:120",
  * "risefall:32m:432m:20m:2:20:24m" (times in seconds). */
-int mrx_workload_parse(const char *spec, mrx_workload *w);
+int mrx__workload_parse(const char *spec, mrx_workload *w);
 /* Anonymous memory wanted at time t of the workload (ms since it
  * started); avail_kb is the guest's MemAvailable now, which a waiting
  * risefall watches; rng is the domain's generator. */
-uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
+uint64_t mrx__workload_demand(const mrx_workload *w, uint64_t t_ms,
                              uint64_t avail_kb, uint64_t *rng,
                              mrx_wl_state *st);
 /* Rising steps one cycle of w takes (0 for kinds other than risefall). */
-uint64_t mrx_workload_rise_steps(const mrx_workload *w);
-uint64_t mrx_rng_next(uint64_t *state);
+uint64_t mrx__workload_rise_steps(const mrx_workload *w);
+uint64_t mrx__rng_next(uint64_t *state);
 
 /* One domain of a scenario. */
 typedef struct mrx_simdom_spec {
@@ -209,7 +211,7 @@ typedef struct mrx_filter {
 } mrx_filter;
 
 /* Validates, bounds, de-stales and smooths d->gs in place. */
-void mrx_filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
+void mrx__filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
                       uint64_t host_total_kb, mrx_dom *d);
 
 /* What the engine remembers of a domain between ticks. */
@@ -255,15 +257,15 @@ typedef struct mrx_ctl_req {
 
 /* Parses one request line of len bytes (the newline excluded; any byte
  * may come).  Returns 0, or EINVAL with why filled for the client. */
-int mrx_ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
+int mrx__ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
                   size_t wlen);
 /* Writes the `set` request that gives back the settings r (stored
  * under r->pattern).  Returns the length, or -1 if len is too small. */
-int mrx_ctl_format_set(const mrx_rule *r, char *buf, size_t len);
+int mrx__ctl_format_set(const mrx_rule *r, char *buf, size_t len);
 
 /* Engine internals the status writer reads (engine.c). */
-const mrx_rec *mrx_engine_rec(const mrx_engine *e, uint32_t domid);
-const char *mrx_engine_backend_name(const mrx_engine *e);
+const mrx_rec *mrx__engine_rec(const mrx_engine *e, uint32_t domid);
+const char *mrx__engine_backend_name(const mrx_engine *e);
 /* Milliseconds of the monotonic clock since the last complete tick (0
  * before the first). */
 /* The stuck monitor (stuck.c). */
@@ -273,18 +275,18 @@ typedef enum {
     MRX_STUCK_MARKED,    /* stuck from this tick */
     MRX_STUCK_RELEASED,  /* moved toward its target again: stuck no more */
 } mrx_stuck_event;
-mrx_stuck_event mrx_stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
+mrx_stuck_event mrx__stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
                                 uint64_t now);
-/* Called with each new target set, before the next mrx_stuck_track. */
-void mrx_stuck_watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+/* Called with each new target set, before the next mrx__stuck_track. */
+void mrx__stuck_watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
                             uint64_t now, uint64_t tol);
 
-uint64_t mrx_engine_tick_age_ms(const mrx_engine *e);
+uint64_t mrx__engine_tick_age_ms(const mrx_engine *e);
 
 /* Wall milliseconds the last tick took, and its parts. */
 typedef struct mrx_tick_cost {
     uint32_t total_ms, sample_ms, apply_ms, publish_ms;
 } mrx_tick_cost;
-const mrx_tick_cost *mrx_engine_tick_cost(const mrx_engine *e);
+const mrx_tick_cost *mrx__engine_tick_cost(const mrx_engine *e);
 
 #endif /* MRX_INTERNAL_H */

@@ -11,7 +11,7 @@
 void mrx_params_default(mrx_params *p)
 {
     memset(p, 0, sizeof(*p));
-    mrx_strlcpy(p->policy, "proportional", sizeof(p->policy));
+    mrx__strlcpy(p->policy, "proportional", sizeof(p->policy));
     p->interval_ms = 5000;
     /* squeezed keeps 72 MiB of slack; qmemman 50 MiB. */
     p->host_reserve_kb = 64 * MRX_MIB;
@@ -37,5 +37,5 @@ void mrx_params_default(mrx_params *p)
     p->distress_stall_pct = 1000;
     p->fmd_kb = 5 * MRX_MIB;      /* Zhang et al. */
     p->filter_k = 5;
-    mrx_policy_params_default(p);
+    mrx__policy_params_default(p);
 }

@@ -13,7 +13,7 @@
 
 #include "mrx_internal.h"
 
-int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v)
+int mrx__parse_ulong(const char *s, unsigned long max, unsigned long *v)
 {
     char *end;
 
@@ -31,7 +31,7 @@ int mrx_parse_ulong(const char *s, unsigned long max, unsigned long *v)
  * not a regular file (a directory: "input in flex scanner failed"), and
  * one with a NUL byte (its lexer aborts on one inside a quoted string,
  * an assertion in xlu__cfgl_dequote).  Returns 0 or EINVAL, reported. */
-int mrx_cfg_file_check(const char *path, FILE *report)
+int mrx__cfg_file_check(const char *path, FILE *report)
 {
     FILE *f = fopen(path, "re");
     struct stat st;

@@ -15,13 +15,13 @@ _Static_assert(sizeof(((mrx_pstate *)0)->u) ==
                "a policy's state in mrx_pstate.u is larger than size_");
 
 const mrx_policy *const mrx_policies[] = {
-    &mrx_policy_static,
-    &mrx_policy_proportional,
-    &mrx_policy_adaptive,
-    &mrx_policy_sla,
-    &mrx_policy_selfballoon,
-    &mrx_policy_cooperative,
-    &mrx_policy_pressure,
+    &mrx__policy_static,
+    &mrx__policy_proportional,
+    &mrx__policy_adaptive,
+    &mrx__policy_sla,
+    &mrx__policy_selfballoon,
+    &mrx__policy_cooperative,
+    &mrx__policy_pressure,
     NULL
 };
 

@@ -56,7 +56,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
     o->cpu_cap = -1;
-    mrx_strlcpy(o->reason, why, sizeof(o->reason));
+    mrx__strlcpy(o->reason, why, sizeof(o->reason));
 }
 
 /*
@@ -210,7 +210,7 @@ static void adaptive_decide(const mrx_snapshot *s, const mrx_params *p,
     }
 }
 
-const mrx_policy mrx_policy_adaptive = {
+const mrx_policy mrx__policy_adaptive = {
     .name = "adaptive",
     .summary = "load decides grow/shrink, free memory how much "
                "(Baruchi and Midorikawa)",

@@ -19,7 +19,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
     o->cpu_cap = -1;
-    mrx_strlcpy(o->reason, why, sizeof(o->reason));
+    mrx__strlcpy(o->reason, why, sizeof(o->reason));
 }
 
 /* MC_i = min(max(L_i, C_i), H_i), with C_i counted in the domain's
@@ -229,7 +229,7 @@ static void cooperative_decide(const mrx_snapshot *s, const mrx_params *p,
             dom0_first = true;
         fh -= need;
         out[i].target_kb = adjusted_commit(d);
-        mrx_strlcpy(out[i].reason, dom0_first ?
+        mrx__strlcpy(out[i].reason, dom0_first ?
                     "dom0 first: committed, reclaim from domUs" :
                     "dom0 first: committed", sizeof(out[i].reason));
     }
@@ -245,7 +245,7 @@ static void cooperative_decide(const mrx_snapshot *s, const mrx_params *p,
         out[i].cpu_cap = -1;
 }
 
-const mrx_policy mrx_policy_cooperative = {
+const mrx_policy mrx__policy_cooperative = {
     .name = "cooperative",
     .summary = "self-adjust when abundant, idle-memory price when scarce "
                "(Zhang et al.)",

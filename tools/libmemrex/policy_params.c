@@ -16,7 +16,7 @@ static const mrx_sla_level sla_ladder[] = {
     { 4 * MRX_GIB, 100 },
 };
 
-void mrx_policy_params_default(mrx_params *p)
+void mrx__policy_params_default(mrx_params *p)
 {
     unsigned i;
 

@@ -16,7 +16,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
     o->cpu_cap = -1;
-    mrx_strlcpy(o->reason, why, sizeof(o->reason));
+    mrx__strlcpy(o->reason, why, sizeof(o->reason));
 }
 
 /* min((err / coeff)^2, 1) * max_pm / 1000: senpai's adjustment. */
@@ -164,7 +164,7 @@ static void pressure_decide(const mrx_snapshot *s, const mrx_params *p,
     }
 }
 
-const mrx_policy mrx_policy_pressure = {
+const mrx_policy mrx__policy_pressure = {
     .name = "pressure",
     .summary = "memory stall (PSI) feedback, senpai-like probe and back-off",
     .decide = pressure_decide,

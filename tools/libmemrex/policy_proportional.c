@@ -47,7 +47,7 @@ static void proportional_decide(const mrx_snapshot *s, const mrx_params *p,
         out[i].cpu_cap = -1;
         if (!d->managed) {
             out[i].target_kb = d->target_kb;
-            mrx_strlcpy(out[i].reason, "excluded", sizeof(out[i].reason));
+            mrx__strlcpy(out[i].reason, "excluded", sizeof(out[i].reason));
             continue;
         }
         out[i].target_kb = lo + (uint64_t)(gamma * (double)(hi - lo));
@@ -56,7 +56,7 @@ static void proportional_decide(const mrx_snapshot *s, const mrx_params *p,
     }
 }
 
-const mrx_policy mrx_policy_proportional = {
+const mrx_policy mrx__policy_proportional = {
     .name = "proportional",
     .summary = "same fraction of [min, max] for all (squeezed-like)",
     .decide = proportional_decide,

@@ -13,7 +13,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
     o->cpu_cap = -1;
-    mrx_strlcpy(o->reason, why, sizeof(o->reason));
+    mrx__strlcpy(o->reason, why, sizeof(o->reason));
 }
 
 /*
@@ -114,7 +114,7 @@ static void selfballoon_decide(const mrx_snapshot *s, const mrx_params *p,
     }
 }
 
-const mrx_policy mrx_policy_selfballoon = {
+const mrx_policy mrx__policy_selfballoon = {
     .name = "selfballoon",
     .summary = "each guest follows its Committed_AS alone "
                "(Magenheimer, LPC 2010)",

@@ -12,7 +12,7 @@ static void keep(const mrx_dom *d, mrx_decision *o, const char *why)
 {
     o->target_kb = d->target_kb;
     o->cpu_cap = -1;
-    mrx_strlcpy(o->reason, why, sizeof(o->reason));
+    mrx__strlcpy(o->reason, why, sizeof(o->reason));
 }
 
 /* Lowest level whose memory covers kb; the top one if none does. */
@@ -134,7 +134,7 @@ static void sla_decide(const mrx_snapshot *s, const mrx_params *p,
     }
 }
 
-const mrx_policy mrx_policy_sla = {
+const mrx_policy mrx__policy_sla = {
     .name = "sla",
     .summary = "SLA-driven memory and CPU-cap levels (ReX)",
     .decide = sla_decide,

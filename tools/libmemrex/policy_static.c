@@ -14,11 +14,11 @@ static void static_decide(const mrx_snapshot *s, const mrx_params *p,
     for (i = 0; i < s->n; i++) {
         out[i].target_kb = s->dom[i].target_kb;
         out[i].cpu_cap = -1;
-        mrx_strlcpy(out[i].reason, "static", sizeof(out[i].reason));
+        mrx__strlcpy(out[i].reason, "static", sizeof(out[i].reason));
     }
 }
 
-const mrx_policy mrx_policy_static = {
+const mrx_policy mrx__policy_static = {
     .name = "static",
     .summary = "never change a target (baseline for comparisons)",
     .decide = static_decide,

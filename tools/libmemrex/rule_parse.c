@@ -47,7 +47,7 @@ static int fail(char *why, size_t len, const char *fmt, ...)
     return EINVAL;
 }
 
-unsigned mrx_rule_key(const char *name)
+unsigned mrx__rule_key(const char *name)
 {
     unsigned i;
 
@@ -57,7 +57,7 @@ unsigned mrx_rule_key(const char *name)
     return 0;
 }
 
-void mrx_rule_key_names(unsigned mask, char *buf, size_t len)
+void mrx__rule_key_names(unsigned mask, char *buf, size_t len)
 {
     size_t used = 0;
     unsigned i;
@@ -73,7 +73,7 @@ void mrx_rule_key_names(unsigned mask, char *buf, size_t len)
     }
 }
 
-int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
+int mrx__rule_value(mrx_rule *r, unsigned bit, const char *key,
                    const char *v, char *why, size_t len)
 {
     unsigned long u;
@@ -81,7 +81,7 @@ int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
     char names[256];
 
     if (bit != MRX_RULE_PATTERN && !(bit & MRX_SET_ALL)) {
-        mrx_rule_key_names(MRX_RULE_PATTERN | MRX_SET_ALL, names,
+        mrx__rule_key_names(MRX_RULE_PATTERN | MRX_SET_ALL, names,
                            sizeof(names));
         return fail(why, len, "unknown key '%s' (%s)", key, names);
     }
@@ -92,7 +92,7 @@ int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
         if (!*v || strlen(v) >= sizeof(r->pattern))
             return fail(why, len, "pattern must be 1 to %zu characters",
                         sizeof(r->pattern) - 1);
-        mrx_strlcpy(r->pattern, v, sizeof(r->pattern));
+        mrx__strlcpy(r->pattern, v, sizeof(r->pattern));
         return 0;
     case MRX_SET_MIN:
     case MRX_SET_MAX:
@@ -104,7 +104,7 @@ int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
             r->max_kb = kb;
         return 0;
     case MRX_SET_WEIGHT:
-        if (mrx_parse_ulong(v, WEIGHT_MAX, &u) || !u)
+        if (mrx__parse_ulong(v, WEIGHT_MAX, &u) || !u)
             return fail(why, len, "weight must be an integer from 1 to %d, "
                         "not '%s'", WEIGHT_MAX, v);
         r->weight = (unsigned)u;
@@ -115,10 +115,10 @@ int mrx_rule_value(mrx_rule *r, unsigned bit, const char *key,
             return fail(why, len, "unknown policy '%s'; known policies: %s",
                         v, names);
         }
-        mrx_strlcpy(r->policy, v, sizeof(r->policy));
+        mrx__strlcpy(r->policy, v, sizeof(r->policy));
         return 0;
     case MRX_SET_SLA:
-        if (mrx_parse_ulong(v, SLA_MAX, &u) || !u)
+        if (mrx__parse_ulong(v, SLA_MAX, &u) || !u)
             return fail(why, len, "sla must be an integer from 1 to %d, "
                         "not '%s'", SLA_MAX, v);
         r->sla_limit = (uint32_t)u;

@@ -378,7 +378,7 @@ int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 
     if (!cfg)
         return ENOMEM;
-    rc = mrx_cfg_file_check(path, report);
+    rc = mrx__cfg_file_check(path, report);
     if (!rc) {
         rc = xlu_cfg_readfile(cfg, path);
         if (rc)

@@ -153,7 +153,7 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
     if (!strcmp(k, "name")) {
         if (!*v || strlen(v) >= sizeof(d->name))
             return EINVAL;
-        mrx_strlcpy(d->name, v, sizeof(d->name));
+        mrx__strlcpy(d->name, v, sizeof(d->name));
         return 0;
     }
     if (!strcmp(k, "domid")) {
@@ -193,7 +193,7 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return rc;
     }
     if (!strcmp(k, "workload"))
-        return mrx_workload_parse(v, &d->wl);
+        return mrx__workload_parse(v, &d->wl);
     if (!strcmp(k, "load"))
         return parse_centi(v, &d->load);
     if (!strcmp(k, "rt")) {

@@ -30,7 +30,7 @@ static int sync_dir(const char *path)
     char buf[512];
     int fd, rc = 0;
 
-    mrx_strlcpy(buf, path, sizeof(buf));
+    mrx__strlcpy(buf, path, sizeof(buf));
     fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -66,7 +66,7 @@ int mrx_settings_save(const mrx_engine *e, const char *path,
         if (!r[i].min_kb && !r[i].max_kb && !r[i].weight &&
             !r[i].policy[0] && !r[i].exclude)
             continue;
-        len = mrx_ctl_format_set(&r[i], line, sizeof(line) - 1);
+        len = mrx__ctl_format_set(&r[i], line, sizeof(line) - 1);
         if (len < 0)
             continue;
         fprintf(f, "%s\n", line);
@@ -132,7 +132,7 @@ int mrx_settings_load(mrx_engine *e, const char *path,
         }
         if (!len || line[0] == '#')
             continue;
-        if (mrx_ctl_parse(line, len, &rq, why, sizeof(why)))
+        if (mrx__ctl_parse(line, len, &rq, why, sizeof(why)))
             goto bad;
         if (rq.kind != MRX_REQ_SET) {
             snprintf(why, sizeof(why), "not a set request");

@@ -23,7 +23,7 @@
 
 bool sim_chance(sim *s, uint32_t ppm)
 {
-    return ppm && mrx_rng_next(&s->frng) % 1000000 < ppm;
+    return ppm && mrx__rng_next(&s->frng) % 1000000 < ppm;
 }
 
 void sim_fault(sim *s, mrx_fault_kind k)
@@ -209,7 +209,7 @@ static void advance(sim *s, uint32_t ms)
  * of one field mangled. */
 static void garble(sim *s, mrx_guest_stats *g)
 {
-    switch (mrx_rng_next(&s->frng) % 6) {
+    switch (mrx__rng_next(&s->frng) % 6) {
     case 0: g->total_kb = UINT64_MAX / 3; break;
     case 1: g->free_kb = g->total_kb + 4096; break;
     case 2: g->seq = 0; g->total_kb = 0; break;
@@ -227,7 +227,7 @@ static void after_sample(sim *s)
     unsigned i, k;
 
     if (s->n && sim_chance(s, s->f.ppm[MRX_FAULT_DESTROY])) {
-        k = (unsigned)(mrx_rng_next(&s->frng) % s->n);
+        k = (unsigned)(mrx__rng_next(&s->frng) % s->n);
         for (i = 0; i < s->n; i++) {
             sim_dom *d = &s->d[(k + i) % s->n];
 
@@ -235,7 +235,7 @@ static void after_sample(sim *s)
                 continue;
             dom_stop(s, d);
             d->rebuild_ms = s->now_ms + 5000 +
-                            mrx_rng_next(&s->frng) % 25000;
+                            mrx__rng_next(&s->frng) % 25000;
             sim_fault(s, MRX_FAULT_DESTROY);
             break;
         }
@@ -244,7 +244,7 @@ static void after_sample(sim *s)
         s->grab_kb = MRX_MIN(s->f.build_kb, sim_host_free(s));
         s->used_kb += s->grab_kb;
         s->grab_until_ms = s->now_ms + 10000 +
-                           mrx_rng_next(&s->frng) % 50000;
+                           mrx__rng_next(&s->frng) % 50000;
         if (s->grab_kb)
             sim_fault(s, MRX_FAULT_BUILD);
     }
@@ -268,7 +268,7 @@ static int sim_sample(mrx_backend *b, mrx_snapshot *snap)
         if (!m)
             return -ENOMEM;
         m->domid = d->domid;
-        mrx_strlcpy(m->name, d->sp->name, sizeof(m->name));
+        mrx__strlcpy(m->name, d->sp->name, sizeof(m->name));
         m->current_kb = d->current;
         m->target_kb = d->target;
         m->static_max_kb = d->sp->maxmem_kb;
@@ -568,7 +568,7 @@ int mrx_sim_dom_stats_get(const mrx_backend *b, const char *name,
     return 0;
 }
 
-const char *mrx_sim_fault_name(unsigned kind)
+const char *mrx__sim_fault_name(unsigned kind)
 {
     static const char *const name[MRX_FAULT_NKINDS] = {
         [MRX_FAULT_REPORT_LOSS] = "report_loss",
@@ -584,7 +584,7 @@ const char *mrx_sim_fault_name(unsigned kind)
     return kind < MRX_FAULT_NKINDS ? name[kind] : NULL;
 }
 
-uint64_t mrx_sim_fault_count(const mrx_backend *b, unsigned kind)
+uint64_t mrx__sim_fault_count(const mrx_backend *b, unsigned kind)
 {
     return kind < MRX_FAULT_NKINDS ? ((const sim *)b)->faults[kind] : 0;
 }

@@ -61,8 +61,8 @@ static inline const mrx_scenario_x *mrx_scenario_x_of(const mrx_scenario *sc)
 }
 
 /* Name of a fault kind ("report_loss", ...), NULL past the last. */
-const char *mrx_sim_fault_name(unsigned kind);
+const char *mrx__sim_fault_name(unsigned kind);
 /* Faults of that kind the simulated host b injected so far. */
-uint64_t mrx_sim_fault_count(const mrx_backend *b, unsigned kind);
+uint64_t mrx__sim_fault_count(const mrx_backend *b, unsigned kind);
 
 #endif /* SIM_FAULT_H */

@@ -36,7 +36,7 @@ void sim_balloon_step(sim *s, sim_dom *d, uint32_t dt)
     step = sp->speed_kbps * dt / 1000;
     if (sp->balloon == MRX_BALLOON_FLAKY && s->now_ms >= d->stall_flip_ms) {
         d->stalled = !d->stalled;
-        d->stall_flip_ms = s->now_ms + 2000 + mrx_rng_next(&d->rng) % 18000;
+        d->stall_flip_ms = s->now_ms + 2000 + mrx__rng_next(&d->rng) % 18000;
     }
     if (d->stalled)
         return;
@@ -94,7 +94,7 @@ static void hostile_report(sim *s, sim_dom *d, mrx_guest_stats *g)
         need = g->seq % 2;
         break;
     case MRX_HOSTILE_LIE:
-        switch (mrx_rng_next(&d->rng) % 4) {
+        switch (mrx__rng_next(&d->rng) % 4) {
         case 0:
             g->total_kb = UINT64_MAX / 2;
             break;
@@ -167,9 +167,9 @@ static void workload_step(sim *s, sim_dom *d)
             return;
         }
         d->wl_running = true;
-        d->lag_steps += mrx_workload_rise_steps(w);
+        d->lag_steps += mrx__workload_rise_steps(w);
     }
-    d->anon = mrx_workload_demand(w, s->now_ms - d->wl_t0_ms, d->avail_kb,
+    d->anon = mrx__workload_demand(w, s->now_ms - d->wl_t0_ms, d->avail_kb,
                                   &d->rng, &d->ws);
     if (!d->ws.stepped)
         return;
@@ -212,7 +212,7 @@ double sim_guest_step(sim *s, sim_dom *d, uint32_t dt)
     workload_step(s, d);
     if (sp->kernel_jitter_kb && s->now_ms >= d->kernel_ms) {
         d->kernel_kb = sp->kernel_kb - sp->kernel_jitter_kb +
-                       mrx_rng_next(&d->rng) %
+                       mrx__rng_next(&d->rng) %
                        (2 * sp->kernel_jitter_kb + 1);
         d->kernel_ms = s->now_ms + KERNEL_JITTER_MS;
     }

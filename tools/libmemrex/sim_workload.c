@@ -13,7 +13,7 @@
 
 #include "mrx_internal.h"
 
-uint64_t mrx_rng_next(uint64_t *state)
+uint64_t mrx__rng_next(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
@@ -81,7 +81,7 @@ static int parse_risefall(char **f, int n, mrx_workload *w)
     return 0;
 }
 
-int mrx_workload_parse(const char *spec, mrx_workload *w)
+int mrx__workload_parse(const char *spec, mrx_workload *w)
 {
     char buf[256], *f[MRX_WL_PHASES_MAX + 1];
     int n, i, rc = EINVAL;
@@ -148,7 +148,7 @@ int mrx_workload_parse(const char *spec, mrx_workload *w)
     return 0;
 }
 
-uint64_t mrx_workload_rise_steps(const mrx_workload *w)
+uint64_t mrx__workload_rise_steps(const mrx_workload *w)
 {
     if (w->kind != MRX_WL_RISEFALL)
         return 0;
@@ -207,7 +207,7 @@ static uint64_t risefall(const mrx_workload *w, uint64_t t_ms,
     return st->level_kb;
 }
 
-uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
+uint64_t mrx__workload_demand(const mrx_workload *w, uint64_t t_ms,
                              uint64_t avail_kb, uint64_t *rng,
                              mrx_wl_state *st)
 {
@@ -238,7 +238,7 @@ uint64_t mrx_workload_demand(const mrx_workload *w, uint64_t t_ms,
         /* allocate r in [low, high], hold it a period, draw again */
         if (t_ms >= st->next_ms) {
             st->held_kb = w->a_kb +
-                          mrx_rng_next(rng) % (w->b_kb - w->a_kb + 1);
+                          mrx__rng_next(rng) % (w->b_kb - w->a_kb + 1);
             st->next_ms = t_ms + w->period_ms;
         }
         return st->held_kb;

@@ -56,7 +56,7 @@ mrx_dom *mrx_snapshot_find(const mrx_snapshot *s, uint32_t domid)
     return NULL;
 }
 
-void mrx_strlcpy(char *dst, const char *src, size_t len)
+void mrx__strlcpy(char *dst, const char *src, size_t len)
 {
     size_t n;
 

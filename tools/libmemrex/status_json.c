@@ -65,7 +65,7 @@ static uint64_t effective_floor(const mrx_dom *d, const mrx_decision *o)
 static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
                     const mrx_decision *o)
 {
-    const mrx_rec *r = mrx_engine_rec(e, d->domid);
+    const mrx_rec *r = mrx__engine_rec(e, d->domid);
 
     yajl_gen_map_open(g);
     kv_u(g, "domid", d->domid);
@@ -135,13 +135,13 @@ char *mrx_engine_status_json(const mrx_engine *e)
     kv_u(g, "pid", (uint64_t)getpid());
     kv_s(g, "daemon_version", PACKAGE_VERSION);
     kv_s(g, "policy", p->policy);
-    kv_s(g, "backend", mrx_engine_backend_name(e));
+    kv_s(g, "backend", mrx__engine_backend_name(e));
     kv_u(g, "interval_ms", p->interval_ms);
     kv_u(g, "now_ms", s->now_ms);
     kv_u(g, "time", (uint64_t)time(NULL));
-    kv_u(g, "tick_age_ms", mrx_engine_tick_age_ms(e));
-    kv_u(g, "tick_ms", mrx_engine_tick_cost(e)->total_ms);
-    kv_u(g, "tick_sample_ms", mrx_engine_tick_cost(e)->sample_ms);
+    kv_u(g, "tick_age_ms", mrx__engine_tick_age_ms(e));
+    kv_u(g, "tick_ms", mrx__engine_tick_cost(e)->total_ms);
+    kv_u(g, "tick_sample_ms", mrx__engine_tick_cost(e)->sample_ms);
     kv_u(g, "host_total_kb", s->host_total_kb);
     kv_u(g, "host_free_kb", s->host_free_kb);
     kv_u(g, "host_reserve_kb", p->host_reserve_kb);

@@ -67,7 +67,7 @@ static void get_s(yajl_val v, const char *k, char *dst, size_t len)
 {
     yajl_val n = get(v, k, yajl_t_string);
 
-    mrx_strlcpy(dst, n ? YAJL_GET_STRING(n) : "", len);
+    mrx__strlcpy(dst, n ? YAJL_GET_STRING(n) : "", len);
 }
 
 static bool get_b(yajl_val v, const char *k)

@@ -20,7 +20,7 @@ static int direction(uint64_t target, uint64_t current, uint64_t tol)
  * the other way than the last one (or the balloon had reached that):
  * a target that keeps moving while the balloon does not is no
  * progress. */
-void mrx_stuck_watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
+void mrx__stuck_watch_target(mrx_rec *r, const mrx_dom *d, uint64_t target,
                             uint64_t now, uint64_t tol)
 {
     if (direction(r->watch_target_kb, d->current_kb, tol) !=
@@ -49,7 +49,7 @@ static bool stuck_moved(const mrx_rec *r, const mrx_dom *d, uint64_t tol)
  * whose one vCPU is busy lets its balloon driver wait for seconds:
  * that is no refusal).  Any move toward the target, however slow, is
  * progress.  Sets d->stuck; says what changed. */
-mrx_stuck_event mrx_stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
+mrx_stuck_event mrx__stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
                                 uint64_t now)
 {
     uint64_t tol = p->stuck_tolerance_kb;
@@ -74,7 +74,7 @@ mrx_stuck_event mrx_stuck_track(mrx_rec *r, mrx_dom *d, const mrx_params *p,
         r->progress_ms = now;
     }
     if (r->watch_target_kb != d->target_kb)
-        mrx_stuck_watch_target(r, d, d->target_kb, now, tol);
+        mrx__stuck_watch_target(r, d, d->target_kb, now, tol);
     /* moved the way the target asks (a target that runs ahead of a
      * moving balloon does not make it stuck) */
     dir = direction(d->target_kb, d->current_kb, tol);

@@ -62,7 +62,7 @@ static int cpu_cap_of(xen *x, uint32_t domid)
 
     libxl_domain_sched_params_init(&sp);
     if (libxl_domain_sched_params_get(x->ctx, domid, &sp)) {
-        if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_CAP))
+        if (mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_CAP))
             xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 ": no "
                     "scheduler parameters (logged once)", domid);
         goto out;
@@ -87,7 +87,7 @@ static int tool_facts(xen *x, const libxl_dominfo *info,
     char *name;
     int rc;
 
-    rc = mrx_xsg_read_domain(x->xsg, domid, host_total_kb, di);
+    rc = mrx__xsg_read_domain(x->xsg, domid, host_total_kb, di);
     if (rc) {
         di->target_rc = di->static_max_rc = di->name_rc = -ENOENT;
         di->name[0] = '\0';
@@ -97,7 +97,7 @@ static int tool_facts(xen *x, const libxl_dominfo *info,
     if (di->target_rc) {
         rc = libxl_get_memory_target(x->ctx, domid, &di->target_kb);
         if (rc) {
-            if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_TARGET))
+            if (mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_TARGET))
                 xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 ": "
                         "no memory target yet (libxl error %d); left out "
                         "while it is built or destroyed (logged once)",
@@ -109,7 +109,7 @@ static int tool_facts(xen *x, const libxl_dominfo *info,
      * is memory/static-max; the hypervisor's limit only when absent. */
     if (di->static_max_rc) {
         if (di->static_max_rc != -ENOENT &&
-            mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_STATIC_MAX))
+            mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_STATIC_MAX))
             xtl_log(x->b.lg, XTL_WARN, -di->static_max_rc, XEN, "domain %"
                     PRIu32 ": memory/static-max unusable; using the "
                     "hypervisor's limit (logged once)", domid);
@@ -121,9 +121,9 @@ static int tool_facts(xen *x, const libxl_dominfo *info,
     if (di->name_rc) {
         name = libxl_domid_to_name(x->ctx, domid);
         if (name) {
-            mrx_strlcpy(di->name, name, sizeof(di->name));
+            mrx__strlcpy(di->name, name, sizeof(di->name));
             free(name);
-        } else if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NAME)) {
+        } else if (mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NAME)) {
             xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 " has no "
                     "name (logged once)", domid);
         }
@@ -150,20 +150,20 @@ static int add_dom(xen *x, mrx_snapshot *s, const libxl_dominfo *info)
     }
     d->domid = domid;
     d->is_dom0 = domid == 0;
-    mrx_strlcpy(d->name, di.name, sizeof(d->name));
+    mrx__strlcpy(d->name, di.name, sizeof(d->name));
     d->current_kb = info->current_memkb;
     d->target_kb = di.target_kb;
     d->static_max_kb = di.static_max_kb;
     d->cpu_cap = cpu_cap_of(x, domid);
     d->vcpus = info->vcpu_online;
 
-    rc = mrx_xsg_read_stats(x->xsg, domid, d->static_max_kb,
+    rc = mrx__xsg_read_stats(x->xsg, domid, d->static_max_kb,
                             s->host_total_kb, &d->gs);
     if (rc)
         d->gs.valid = false;     /* XenStore trouble: logged, retried */
     if (!d->gs.valid && !rc &&
-        mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NO_BALLOON) &&
-        !mrx_xsg_feature_balloon(x->xsg, domid))
+        mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_NO_BALLOON) &&
+        !mrx__xsg_feature_balloon(x->xsg, domid))
         xtl_log(x->b.lg, XTL_INFO, -1, XEN, "domain %" PRIu32 " (%s): no "
                 "guest report and no control/feature-balloon yet; managed "
                 "from hypervisor data (logged once)", domid, d->name);
@@ -178,7 +178,7 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
     int nb = 0, i, rc;
     unsigned n = 0;
 
-    s->now_ms = mrx_xsg_now_ms();
+    s->now_ms = mrx__xsg_now_ms();
     rc = host_memory(x, s);
     if (rc)
         goto out;
@@ -200,8 +200,8 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
         if (!info[i].dying && !info[i].shutdown)
             ids[n++] = info[i].domid;
     /* Watch new domains before reading them: no report is missed. */
-    mrx_xsg_sync(x->xsg, ids, n);
-    rc = mrx_xt_track(x->xt, info, nb);
+    mrx__xsg_sync(x->xsg, ids, n);
+    rc = mrx__xt_track(x->xt, info, nb);
     if (rc)
         goto out;
 
@@ -212,7 +212,7 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
         if (rc < 0)
             goto out;
     }
-    mrx_xt_sync(x->xt, s->now_ms, false);
+    mrx__xt_sync(x->xt, s->now_ms, false);
     rc = 0;
 
 out:
@@ -224,13 +224,13 @@ out:
 
 static int xen_set_target(mrx_backend *b, uint32_t domid, uint64_t kb)
 {
-    return mrx_xt_set(((xen *)b)->xt, domid, kb, mrx_xsg_now_ms());
+    return mrx__xt_set(((xen *)b)->xt, domid, kb, mrx__xsg_now_ms());
 }
 
 /* libxl_sync: how the target path keeps libxl informed. */
 static void xen_configure(mrx_backend *b, const mrx_params *p)
 {
-    mrx_xt_set_sync(((xen *)b)->xt, p->libxl_sync_ms);
+    mrx__xt_set_sync(((xen *)b)->xt, p->libxl_sync_ms);
 }
 
 static int xen_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
@@ -241,7 +241,7 @@ static int xen_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
 
     if (cap < 0)
         return -EINVAL;
-    rc = mrx_xt_alive(x->xt, domid, "CPU cap");
+    rc = mrx__xt_alive(x->xt, domid, "CPU cap");
     if (rc)
         return rc;
     libxl_domain_sched_params_init(&cur);
@@ -255,7 +255,7 @@ static int xen_set_cpu_cap(mrx_backend *b, uint32_t domid, int cap)
     }
     if (cur.sched != LIBXL_SCHEDULER_CREDIT &&
         cur.sched != LIBXL_SCHEDULER_CREDIT2) {
-        if (mrx_xsg_log_once(x->xsg, domid, MRX_XSG_LOG_CAP))
+        if (mrx__xsg_log_once(x->xsg, domid, MRX_XSG_LOG_CAP))
             xtl_log(x->b.lg, XTL_WARN, -1, XEN, "domain %" PRIu32 ": its "
                     "scheduler (%s) has no cap; CPU caps not set (logged "
                     "once)", domid, libxl_scheduler_to_string(cur.sched));
@@ -280,20 +280,20 @@ out:
 
 static int xen_wait(mrx_backend *b, uint32_t timeout_ms, int stop_fd)
 {
-    return mrx_xsg_wait(((xen *)b)->xsg, timeout_ms, stop_fd);
+    return mrx__xsg_wait(((xen *)b)->xsg, timeout_ms, stop_fd);
 }
 
 static int xen_publish(mrx_backend *b, const char *json)
 {
-    return mrx_xsg_publish(((xen *)b)->xsg, json);
+    return mrx__xsg_publish(((xen *)b)->xsg, json);
 }
 
 static void xen_destroy(mrx_backend *b)
 {
     xen *x = (xen *)b;
 
-    mrx_xt_free(x->xt);
-    mrx_xsg_close(x->xsg);
+    mrx__xt_free(x->xt);
+    mrx__xsg_close(x->xsg);
     libxl_ctx_free(x->ctx);
     if (x->own_lg)
         xtl_logger_destroy(x->own_lg);
@@ -337,13 +337,13 @@ mrx_backend *mrx_xen_new(xentoollog_logger *lg)
         x->ctx = NULL;
         goto fail;
     }
-    x->xsg = mrx_xsg_open(lg);
+    x->xsg = mrx__xsg_open(lg);
     if (!x->xsg)
         goto fail;
-    x->xt = mrx_xt_new(lg, x->ctx, x->xsg);
+    x->xt = mrx__xt_new(lg, x->ctx, x->xsg);
     if (!x->xt)
         goto fail;
-    mrx_xt_set_sync(x->xt, MRX_LIBXL_SYNC_MS);
+    mrx__xt_set_sync(x->xt, MRX_LIBXL_SYNC_MS);
     return &x->b;
 
 fail:

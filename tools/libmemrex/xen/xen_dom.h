@@ -1,7 +1,7 @@
 /*
  * xen_dom.h - the Xen side's one record per domain.  The XenStore side
  * (xs_guest.c) keeps the table: a record is made when a domain is first
- * seen and forgotten with the domain (mrx_xsg_sync).  The XenStore
+ * seen and forgotten with the domain (mrx__xsg_sync).  The XenStore
  * reads (xs_report.c) and the target path (xen_target.c) keep their
  * facts of the domain in it.  Private to libmemrex.
  *
@@ -15,7 +15,7 @@
 
 typedef struct xen_dom {
     uint32_t domid;
-    bool live;               /* in the last domain list (mrx_xsg_sync) */
+    bool live;               /* in the last domain list (mrx__xsg_sync) */
     unsigned logged;         /* MRX_XSG_LOG_* already logged */
 
     /* XenStore: its watches and the last report read, kept while no
@@ -42,7 +42,7 @@ typedef struct xen_dom {
 
 /* The record of domid: NULL when there is none (find), made when
  * missing (get; NULL only when out of memory).  A record stays where
- * it is until the next get of a new domid or the next mrx_xsg_sync. */
+ * it is until the next get of a new domid or the next mrx__xsg_sync. */
 xen_dom *xen_dom_find(mrx_xsg *g, uint32_t domid);
 xen_dom *xen_dom_get(mrx_xsg *g, uint32_t domid);
 /* Every record, sorted by domid; *n of them. */

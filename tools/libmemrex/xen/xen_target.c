@@ -50,7 +50,7 @@ struct mrx_xt {
     xt_counters c;
 };
 
-mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg)
+mrx_xt *mrx__xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg)
 {
     mrx_xt *t = calloc(1, sizeof(*t));
 
@@ -78,11 +78,11 @@ mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg)
     return t;
 }
 
-void mrx_xt_free(mrx_xt *t)
+void mrx__xt_free(mrx_xt *t)
 {
     if (!t)
         return;
-    mrx_xt_sync(t, 0, true);
+    mrx__xt_sync(t, 0, true);
     xtl_log(t->lg, XTL_INFO, -1, XT, "memory targets set: %" PRIu64
             " directly, %" PRIu64 " through libxl; libxl told of direct "
             "changes %" PRIu64 " times", t->c.direct, t->c.via_libxl,
@@ -93,7 +93,7 @@ void mrx_xt_free(mrx_xt *t)
     free(t);
 }
 
-void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms)
+void mrx__xt_set_sync(mrx_xt *t, uint32_t sync_ms)
 {
     t->sync_ms = sync_ms;
 }
@@ -102,10 +102,10 @@ void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms)
 static uint64_t videoram_of(mrx_xt *t, uint32_t domid)
 {
     uint64_t kb = 0;
-    int rc = mrx_xsg_read_memory(t->xsg, domid, "videoram", 0, &kb);
+    int rc = mrx__xsg_read_memory(t->xsg, domid, "videoram", 0, &kb);
 
     if (rc && rc != -ENOENT && rc != -ENOTCONN && rc != -EPIPE &&
-        mrx_xsg_log_once(t->xsg, domid, MRX_XSG_LOG_TARGET))
+        mrx__xsg_log_once(t->xsg, domid, MRX_XSG_LOG_TARGET))
         xtl_log(t->lg, XTL_WARN, -rc, XT, "domain %" PRIu32 ": "
                 "memory/videoram unusable; taken as 0 (logged once)", domid);
     return rc ? 0 : kb;
@@ -122,7 +122,7 @@ static void track(mrx_xt *t, xen_dom *d, const libxl_dominfo *info)
     d->videoram_kb = d->pv ? 0 : videoram_of(t, info->domid);
 }
 
-int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb)
+int mrx__xt_track(mrx_xt *t, const libxl_dominfo *info, int nb)
 {
     xen_dom *d;
     int i;
@@ -142,7 +142,7 @@ int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb)
 
 static int gone(mrx_xt *t, uint32_t domid, const char *what)
 {
-    if (mrx_xsg_log_once(t->xsg, domid, MRX_XSG_LOG_GONE))
+    if (mrx__xsg_log_once(t->xsg, domid, MRX_XSG_LOG_GONE))
         xtl_log(t->lg, XTL_NOTICE, -1, XT, "domain %" PRIu32 " went away "
                 "before its %s was set (logged once)", domid, what);
     return -ENOENT;
@@ -185,7 +185,7 @@ out:
     return rc;
 }
 
-int mrx_xt_alive(mrx_xt *t, uint32_t domid, const char *what)
+int mrx__xt_alive(mrx_xt *t, uint32_t domid, const char *what)
 {
     return alive(t, domid, what, NULL);
 }
@@ -254,7 +254,7 @@ static int direct(mrx_xt *t, xen_dom *d, uint64_t kb, uint64_t now_ms)
                 PRIu32 ", %" PRIu64 " KiB) failed", d->domid, kb);
         return -EIO;
     }
-    rc = mrx_xs_write_target(t->xsh, d->domid, kb, &lost);
+    rc = mrx__xs_write_target(t->xsh, d->domid, kb, &lost);
     if (lost) {
         /* opened again at the next change */
         xs_close(t->xsh);
@@ -274,7 +274,7 @@ static int direct(mrx_xt *t, xen_dom *d, uint64_t kb, uint64_t now_ms)
     return 0;
 }
 
-int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms)
+int mrx__xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms)
 {
     xen_dom *d;
     int rc;
@@ -292,7 +292,7 @@ int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms)
     return t->sync_ms ? direct(t, d, kb, now_ms) : via_libxl(t, d, kb);
 }
 
-void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all)
+void mrx__xt_sync(mrx_xt *t, uint64_t now_ms, bool all)
 {
     uint64_t cur;
     unsigned i, n;
@@ -306,7 +306,7 @@ void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all)
             continue;
         d->pending = false;
         /* Changed since by someone else (xl mem-set): theirs to keep. */
-        if (mrx_xsg_read_memory(t->xsg, d->domid, "target", 0, &cur) ||
+        if (mrx__xsg_read_memory(t->xsg, d->domid, "target", 0, &cur) ||
             cur != d->written_kb)
             continue;
         rc = libxl_set_memory_target(t->ctx, d->domid,

@@ -24,32 +24,32 @@ typedef struct mrx_xt mrx_xt;
 
 /* Opens libxenctrl.  ctx and xsg stay the caller's.  NULL, logged, on
  * failure. */
-mrx_xt *mrx_xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg);
+mrx_xt *mrx__xt_new(xentoollog_logger *lg, libxl_ctx *ctx, mrx_xsg *xsg);
 /* Tells libxl of every pending direct change, logs how many changes
  * went which way, then closes.  NULL is fine. */
-void mrx_xt_free(mrx_xt *t);
+void mrx__xt_free(mrx_xt *t);
 
 /* sync_ms > 0: the direct path, libxl told once per domain per sync_ms
  * at most; 0: libxl_set_memory_target for every change. */
-void mrx_xt_set_sync(mrx_xt *t, uint32_t sync_ms);
+void mrx__xt_set_sync(mrx_xt *t, uint32_t sync_ms);
 
 /* Notes in the record (xen_dom.h) of each live domain of info (from
- * libxl_list_domain, after mrx_xsg_sync) its type, and its videoram
+ * libxl_list_domain, after mrx__xsg_sync) its type, and its videoram
  * read once from XenStore.  Returns 0 or -ENOMEM. */
-int mrx_xt_track(mrx_xt *t, const libxl_dominfo *info, int nb);
+int mrx__xt_track(mrx_xt *t, const libxl_dominfo *info, int nb);
 
 /* Whether domid still exists and can take a target or a CPU cap
  * (libxl_domain_info): 0, -ENOENT when it went away (logged once,
  * naming what was to be set) or -EIO. */
-int mrx_xt_alive(mrx_xt *t, uint32_t domid, const char *what);
+int mrx__xt_alive(mrx_xt *t, uint32_t domid, const char *what);
 
 /* Sets domid's balloon target (memory/target, KiB) with enforce: its
  * hypervisor maximum becomes kb + videoram + slack.  Returns 0,
  * -ENOENT when the domain is gone (logged once), -EINVAL, or -EIO. */
-int mrx_xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms);
+int mrx__xt_set(mrx_xt *t, uint32_t domid, uint64_t kb, uint64_t now_ms);
 
 /* Tells libxl (libxl_set_memory_target with the same value) of direct
  * changes pending for sync_ms or more, or of all of them. */
-void mrx_xt_sync(mrx_xt *t, uint64_t now_ms, bool all);
+void mrx__xt_sync(mrx_xt *t, uint64_t now_ms, bool all);
 
 #endif /* XEN_TARGET_H */

@@ -38,7 +38,7 @@ void xsg_log(xentoollog_logger *lg, xentoollog_level level, int errnoval,
 /* ------------------------------------------------------------------ */
 /* Connection and per-domain records.                                  */
 
-uint64_t mrx_xsg_now_ms(void)
+uint64_t mrx__xsg_now_ms(void)
 {
     struct timespec ts;
 
@@ -112,7 +112,7 @@ xen_dom *xen_dom_all(mrx_xsg *g, unsigned *n)
     return g->dom;
 }
 
-bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
+bool mrx__xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what)
 {
     xen_dom *d = xen_dom_get(g, domid);
 
@@ -241,7 +241,7 @@ static void xsg_disconnect(mrx_xsg *g)
  * again, at most once per backoff period.  0 when connected. */
 static int xsg_reconnect(mrx_xsg *g, const char *why)
 {
-    uint64_t now = mrx_xsg_now_ms();
+    uint64_t now = mrx__xsg_now_ms();
     int rc;
 
     xsg_disconnect(g);
@@ -264,7 +264,7 @@ static int xsg_reconnect(mrx_xsg *g, const char *why)
     return 0;
 }
 
-mrx_xsg *mrx_xsg_open(xentoollog_logger *lg)
+mrx_xsg *mrx__xsg_open(xentoollog_logger *lg)
 {
     mrx_xsg *g = calloc(1, sizeof(*g));
     int rc;
@@ -276,18 +276,18 @@ mrx_xsg *mrx_xsg_open(xentoollog_logger *lg)
     g->lg = lg;
     g->min_wake_ms = MRX_XSG_MIN_WAKE_MS;
     g->publish_gap_ms = MRX_XSG_PUBLISH_MS;
-    g->last_return_ms = mrx_xsg_now_ms();
+    g->last_return_ms = mrx__xsg_now_ms();
     rc = xsg_connect(g);
     if (rc) {
         xsg_log(lg, XTL_ERROR, -rc, XSG, "cannot open XenStore (xs_open, "
                 "then watches on @introduceDomain/@releaseDomain)");
-        mrx_xsg_close(g);
+        mrx__xsg_close(g);
         return NULL;
     }
     return g;
 }
 
-void mrx_xsg_close(mrx_xsg *g)
+void mrx__xsg_close(mrx_xsg *g)
 {
     if (!g)
         return;
@@ -300,27 +300,27 @@ void mrx_xsg_close(mrx_xsg *g)
     free(g);
 }
 
-struct xs_handle *mrx_xsg_handle(mrx_xsg *g)
+struct xs_handle *mrx__xsg_handle(mrx_xsg *g)
 {
     return g->xsh;
 }
 
-void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms)
+void mrx__xsg_set_min_wake(mrx_xsg *g, uint32_t ms)
 {
     g->min_wake_ms = ms;
 }
 
-void mrx_xsg_set_publish_gap(mrx_xsg *g, uint32_t ms)
+void mrx__xsg_set_publish_gap(mrx_xsg *g, uint32_t ms)
 {
     g->publish_gap_ms = ms;
 }
 
-void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c)
+void mrx__xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c)
 {
     *c = g->cnt;
 }
 
-int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid)
+int mrx__xsg_watch_domain(mrx_xsg *g, uint32_t domid)
 {
     xen_dom *d = xen_dom_get(g, domid);
 
@@ -332,7 +332,7 @@ int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid)
     return watch_dom(g, d);
 }
 
-int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n)
+int mrx__xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n)
 {
     unsigned i, j;
     int rc = 0;
@@ -441,9 +441,9 @@ static int drain(mrx_xsg *g, unsigned *budget)
     return 0;
 }
 
-int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
+int mrx__xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
 {
-    uint64_t now = mrx_xsg_now_ms(), deadline = now + timeout_ms;
+    uint64_t now = mrx__xsg_now_ms(), deadline = now + timeout_ms;
     unsigned budget = MRX_XSG_DRAIN_BUDGET(g->n);
     bool flooded = false;
     int rc = 0;
@@ -456,7 +456,7 @@ int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
         if ((g->broken || !g->xsh) && !flooded)
             xsg_reconnect(g, "a XenStore error");
 
-        now = mrx_xsg_now_ms();
+        now = mrx__xsg_now_ms();
         if (g->pending) {
             uint64_t wake = g->last_return_ms + g->min_wake_ms;
 
@@ -515,7 +515,7 @@ int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd)
             }
         }
     }
-    g->last_return_ms = mrx_xsg_now_ms();
+    g->last_return_ms = mrx__xsg_now_ms();
     if (rc == 0 || rc == 1)
         g->pending = false;
     return rc;

@@ -35,7 +35,7 @@
 /* Status documents larger than this are not published. */
 #define MRX_XSG_STATUS_MAX   (256u * 1024u)
 
-/* Things logged once per domain (mrx_xsg_log_once). */
+/* Things logged once per domain (mrx__xsg_log_once). */
 #define MRX_XSG_LOG_BAD_REPORT   (1u << 0)
 #define MRX_XSG_LOG_CHURN        (1u << 1)
 #define MRX_XSG_LOG_BAD_XENSERVER (1u << 2)
@@ -60,13 +60,13 @@ typedef struct mrx_xsg_counters {
     uint64_t reports_rejected;
     uint64_t reports_cached; /* reads answered from the last report */
     uint64_t tool_events;    /* events on a domain's memory/ or name */
-    uint64_t tool_reads;     /* mrx_xsg_read_domain reading XenStore */
+    uint64_t tool_reads;     /* mrx__xsg_read_domain reading XenStore */
     uint64_t tool_cached;    /* ... answering from what it read last */
 } mrx_xsg_counters;
 
 /* What the toolstack wrote of a domain, each with its own result (0,
  * -ENOENT, -EINVAL, -ERANGE): memory/target, memory/static-max (the
- * host's memory when above it, as mrx_xsg_read_static_max) and name. */
+ * host's memory when above it, as mrx__xsg_read_static_max) and name. */
 typedef struct mrx_xsg_dominfo {
     int target_rc, static_max_rc, name_rc;
     uint64_t target_kb, static_max_kb;
@@ -76,18 +76,18 @@ typedef struct mrx_xsg_dominfo {
 /* Connects to XenStore (xs_open; XENSTORED_PATH is honoured) and
  * watches @introduceDomain and @releaseDomain.  NULL, logged, on
  * failure. */
-mrx_xsg *mrx_xsg_open(xentoollog_logger *lg);
+mrx_xsg *mrx__xsg_open(xentoollog_logger *lg);
 /* Removes the published status and disconnects.  NULL is fine. */
-void mrx_xsg_close(mrx_xsg *g);
+void mrx__xsg_close(mrx_xsg *g);
 /* The connection (NULL while XenStore is away). */
-struct xs_handle *mrx_xsg_handle(mrx_xsg *g);
+struct xs_handle *mrx__xsg_handle(mrx_xsg *g);
 
 /* Keeps the per-domain records and watches in step with the domains
  * that exist: domains not in domids are forgotten and unwatched, new
  * ones watched.  Returns 0 or -errno. */
-int mrx_xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n);
-/* Starts watching one domain's report (mrx_xsg_sync does this). */
-int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid);
+int mrx__xsg_sync(mrx_xsg *g, const uint32_t *domids, unsigned n);
+/* Starts watching one domain's report (mrx__xsg_sync does this). */
+int mrx__xsg_watch_domain(mrx_xsg *g, uint32_t domid);
 
 /* Reads domain domid's report into gs: the membalance keys, or, when
  * the domain has none, XenServer's data/meminfo_{free,total}.  A bad
@@ -97,7 +97,7 @@ int mrx_xsg_watch_domain(mrx_xsg *g, uint32_t domid);
  * meminfo_free), the connection is made anew or MRX_XSG_REREAD_MS pass.
  * Returns 0 (also for bad or absent reports), or -errno when XenStore
  * itself failed. */
-int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
+int mrx__xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
                        uint64_t host_total_kb, mrx_guest_stats *gs);
 
 /* Reads what the toolstack wrote of domid into di.  Like reports, it
@@ -105,53 +105,53 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
  * XenStore read until the watch fires, the connection is made anew or
  * MRX_XSG_REREAD_MS pass; three reads otherwise.  Returns 0, or
  * -ENOTCONN / -EPIPE / -ENOMEM when XenStore itself failed. */
-int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
+int mrx__xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
                         mrx_xsg_dominfo *di);
 
 /* memory/static-max of a domain (written by the toolstack), bounded by
  * host_total_kb.  Returns 0, or -ENOENT / -EINVAL / -errno. */
-int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
+int mrx__xsg_read_static_max(mrx_xsg *g, uint32_t domid,
                             uint64_t host_total_kb, uint64_t *kb);
 /* /local/domain/<domid>/memory/<key> in KiB, strictly parsed and at
  * most max_kb (0: no bound but the absolute one).  Returns 0, or
  * -ENOTCONN / -ENOENT / -EPIPE / -EINVAL / -ERANGE. */
-int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
+int mrx__xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
                         uint64_t max_kb, uint64_t *kb);
 /* Writes memory/target (KiB) of domid, the balloon driver's target, in
  * one XenStore write on h.  Returns 0 or -errno; *lost is set when the
  * failure means the connection is gone. */
-int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
+int mrx__xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
                         bool *lost);
 /* control/feature-balloon: 1 yes, 0 no or absent. */
-int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid);
+int mrx__xsg_feature_balloon(mrx_xsg *g, uint32_t domid);
 
 /* Waits up to timeout_ms for stop_fd (returns 1) or for guest and
  * domain events (returns 0 early, but never sooner than the minimum
  * wake gap after the previous return, so that a burst is one wake-up).
  * Drains at most MRX_XSG_DRAIN_BUDGET(domains watched) events per
  * call; beyond that the queue is dropped by reconnecting.  Returns <0 only for poll errors. */
-int mrx_xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd);
+int mrx__xsg_wait(mrx_xsg *g, uint32_t timeout_ms, int stop_fd);
 /* Sets the minimum gap between early wake-ups (tests use small ones). */
-void mrx_xsg_set_min_wake(mrx_xsg *g, uint32_t ms);
+void mrx__xsg_set_min_wake(mrx_xsg *g, uint32_t ms);
 
 /* Publishes the status document under MRX_XS_STATUS_DIR/status (in
  * chunks, in one transaction), unless one was published less than the
  * publish gap ago (then it returns 0 and writes nothing).  Returns 0 or
  * -errno. */
-int mrx_xsg_publish(mrx_xsg *g, const char *json);
+int mrx__xsg_publish(mrx_xsg *g, const char *json);
 /* Sets that gap, ms (MRX_XSG_PUBLISH_MS; tests use 0). */
-void mrx_xsg_set_publish_gap(mrx_xsg *g, uint32_t ms);
+void mrx__xsg_set_publish_gap(mrx_xsg *g, uint32_t ms);
 /* Reads the published status document back; caller frees.  NULL with
  * errno set when there is none or it is inconsistent. */
-char *mrx_xsg_status_read(struct xs_handle *h);
+char *mrx__xsg_status_read(struct xs_handle *h);
 
 /* True the first time it is asked for (domid, what) while domid
  * exists, so that repeated problems are logged once. */
-bool mrx_xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what);
+bool mrx__xsg_log_once(mrx_xsg *g, uint32_t domid, unsigned what);
 
-void mrx_xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c);
+void mrx__xsg_counters_get(const mrx_xsg *g, mrx_xsg_counters *c);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
-uint64_t mrx_xsg_now_ms(void);
+uint64_t mrx__xsg_now_ms(void);
 
 #endif /* XS_GUEST_H */

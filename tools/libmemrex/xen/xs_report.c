@@ -68,11 +68,11 @@ static int read_xenserver(mrx_xsg *g, xen_dom *d, uint64_t static_max_kb,
     if (!total && !free_v)
         goto out;            /* no guest tools at all: hypervisor data */
     g->cnt.reports_read++;
-    if (mrx_guest_xenserver_parse(total, tlen, free_v, flen, static_max_kb,
+    if (mrx__guest_xenserver_parse(total, tlen, free_v, flen, static_max_kb,
                                   host_total_kb, d->xenserver_events, gs,
                                   why, sizeof(why))) {
         g->cnt.reports_rejected++;
-        if (mrx_xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_XENSERVER))
+        if (mrx__xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_XENSERVER))
             xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": "
                     "XenServer memory report ignored: %s (logged once)",
                     d->domid, why);
@@ -104,7 +104,7 @@ static int read_report_node(mrx_xsg *g, xen_dom *d, const char *base,
     if (mrx_guest_report_parse(v, len, static_max_kb, host_total_kb, gs,
                                why, sizeof(why))) {
         g->cnt.reports_rejected++;
-        if (mrx_xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_REPORT))
+        if (mrx__xsg_log_once(g, d->domid, MRX_XSG_LOG_BAD_REPORT))
             xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
                     "in %s ignored: %s (logged once)", d->domid, path, why);
     }
@@ -122,10 +122,10 @@ static bool report_cached(const mrx_xsg *g, const xen_dom *d,
     return d->cached && d->watched && !d->dirty && !g->broken &&
            d->gs_static_max_kb == static_max_kb &&
            d->gs_host_total_kb == host_total_kb &&
-           mrx_xsg_now_ms() - d->gs_ms < MRX_XSG_REREAD_MS;
+           mrx__xsg_now_ms() - d->gs_ms < MRX_XSG_REREAD_MS;
 }
 
-int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
+int mrx__xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
                        uint64_t host_total_kb, mrx_guest_stats *gs)
 {
     char base[64], path[128], why[200];
@@ -196,7 +196,7 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
     g->cnt.reports_read++;
     if (attempt == READ_RETRIES) {
         g->cnt.reports_rejected++;
-        if (mrx_xsg_log_once(g, domid, MRX_XSG_LOG_CHURN))
+        if (mrx__xsg_log_once(g, domid, MRX_XSG_LOG_CHURN))
             xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
                     "changed under %d reads in a row; ignored this time "
                     "(logged once)", domid, READ_RETRIES);
@@ -207,10 +207,10 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
         kv[k].val = val[k];
         kv[k].len = vlen[k];
     }
-    if (mrx_guest_stats_parse_kv(kv, K_NKEYS, static_max_kb, host_total_kb,
+    if (mrx__guest_stats_parse_kv(kv, K_NKEYS, static_max_kb, host_total_kb,
                                  gs, why, sizeof(why))) {
         g->cnt.reports_rejected++;
-        if (mrx_xsg_log_once(g, domid, MRX_XSG_LOG_BAD_REPORT))
+        if (mrx__xsg_log_once(g, domid, MRX_XSG_LOG_BAD_REPORT))
             xsg_log(g->lg, XTL_WARN, -1, XSG, "domain %" PRIu32 ": report "
                     "under %s ignored: %s (logged once)", domid,
                     MRX_GUEST_DIR, why);
@@ -219,7 +219,7 @@ int mrx_xsg_read_stats(mrx_xsg *g, uint32_t domid, uint64_t static_max_kb,
 out:
     if (!rc) {
         d->gs = *gs;
-        d->gs_ms = mrx_xsg_now_ms();
+        d->gs_ms = mrx__xsg_now_ms();
         d->gs_static_max_kb = static_max_kb;
         d->gs_host_total_kb = host_total_kb;
         d->cached = true;
@@ -251,7 +251,7 @@ static int read_name(mrx_xsg *g, uint32_t domid, char *name, size_t size)
     return name[0] ? 0 : -EINVAL;
 }
 
-int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
+int mrx__xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
                         mrx_xsg_dominfo *di)
 {
     xen_dom *d;
@@ -264,29 +264,29 @@ int mrx_xsg_read_domain(mrx_xsg *g, uint32_t domid, uint64_t host_total_kb,
         return -ENOMEM;
     if (d->tool_cached && d->watched && !d->tool_dirty &&
         d->di_host_total_kb == host_total_kb &&
-        mrx_xsg_now_ms() - d->di_ms < MRX_XSG_REREAD_MS) {
+        mrx__xsg_now_ms() - d->di_ms < MRX_XSG_REREAD_MS) {
         *di = d->di;
         g->cnt.tool_cached++;
         return 0;
     }
     d->tool_dirty = false;
     d->tool_cached = false;
-    di->target_rc = mrx_xsg_read_memory(g, domid, "target", 0,
+    di->target_rc = mrx__xsg_read_memory(g, domid, "target", 0,
                                         &di->target_kb);
-    di->static_max_rc = mrx_xsg_read_static_max(g, domid, host_total_kb,
+    di->static_max_rc = mrx__xsg_read_static_max(g, domid, host_total_kb,
                                                 &di->static_max_kb);
     di->name_rc = read_name(g, domid, di->name, sizeof(di->name));
     if (g->broken)
         return -EPIPE;
     g->cnt.tool_reads++;
     d->di = *di;
-    d->di_ms = mrx_xsg_now_ms();
+    d->di_ms = mrx__xsg_now_ms();
     d->di_host_total_kb = host_total_kb;
     d->tool_cached = true;
     return 0;
 }
 
-int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
+int mrx__xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
                         uint64_t max_kb, uint64_t *kb)
 {
     char path[96];
@@ -302,15 +302,15 @@ int mrx_xsg_read_memory(mrx_xsg *g, uint32_t domid, const char *key,
     v = read_node(g, path, &len, &lost);
     if (!v)
         return lost ? -EPIPE : -ENOENT;
-    rc = mrx_guest_value_parse(v, len, max_kb ? max_kb : MRX_GUEST_KB_MAX, kb);
+    rc = mrx__guest_value_parse(v, len, max_kb ? max_kb : MRX_GUEST_KB_MAX, kb);
     free(v);
     return -rc;
 }
 
-int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
+int mrx__xsg_read_static_max(mrx_xsg *g, uint32_t domid,
                             uint64_t host_total_kb, uint64_t *kb)
 {
-    int rc = mrx_xsg_read_memory(g, domid, "static-max", host_total_kb, kb);
+    int rc = mrx__xsg_read_memory(g, domid, "static-max", host_total_kb, kb);
 
     if (rc == -ERANGE && host_total_kb) {
         /* e.g. a dom0 without a limit: the host bounds it */
@@ -320,7 +320,7 @@ int mrx_xsg_read_static_max(mrx_xsg *g, uint32_t domid,
     return rc;
 }
 
-int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
+int mrx__xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
                         bool *lost)
 {
     char path[96], val[24];
@@ -336,7 +336,7 @@ int mrx_xs_write_target(struct xs_handle *h, uint32_t domid, uint64_t kb,
     return -n;
 }
 
-int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid)
+int mrx__xsg_feature_balloon(mrx_xsg *g, uint32_t domid)
 {
     char path[96];
     unsigned len = 0;
@@ -351,7 +351,7 @@ int mrx_xsg_feature_balloon(mrx_xsg *g, uint32_t domid)
     v = read_node(g, path, &len, &lost);
     if (!v)
         return 0;
-    if (mrx_guest_value_parse(v, len, 1, &on))
+    if (mrx__guest_value_parse(v, len, 1, &on))
         on = 0;
     free(v);
     return (int)on;

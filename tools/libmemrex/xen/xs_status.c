@@ -41,7 +41,7 @@ static bool write_status(mrx_xsg *g, xs_transaction_t t, const char *json,
     if (!nchunks)
         nchunks = 1;
     s = xs_read(g->rxsh, t, MRX_XS_STATUS_DIR "/status/chunks", &olen);
-    if (s && !mrx_guest_value_parse(s, olen, UINT32_MAX, &v))
+    if (s && !mrx__guest_value_parse(s, olen, UINT32_MAX, &v))
         old = (unsigned)v;
     free(s);
 
@@ -67,7 +67,7 @@ static bool write_status(mrx_xsg *g, xs_transaction_t t, const char *json,
                     (unsigned)strlen(num));
 }
 
-int mrx_xsg_publish(mrx_xsg *g, const char *json)
+int mrx__xsg_publish(mrx_xsg *g, const char *json)
 {
     size_t len = strlen(json);
     int attempt, err = 0;
@@ -80,7 +80,7 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
     if (!g->rxsh || g->broken)
         return -ENOTCONN;
     if (g->published &&
-        mrx_xsg_now_ms() - g->published_ms < g->publish_gap_ms)
+        mrx__xsg_now_ms() - g->published_ms < g->publish_gap_ms)
         return 0;
     for (attempt = 0; attempt < 5; attempt++) {
         xs_transaction_t t = xs_transaction_start(g->rxsh);
@@ -99,7 +99,7 @@ int mrx_xsg_publish(mrx_xsg *g, const char *json)
         if (xs_transaction_end(g->rxsh, t, false)) {
             g->status_dir_ready = true;
             g->published = true;
-            g->published_ms = mrx_xsg_now_ms();
+            g->published_ms = mrx__xsg_now_ms();
             return 0;
         }
         err = errno;
@@ -125,13 +125,13 @@ static char *status_read_once(struct xs_handle *h, xs_transaction_t t)
     s = xs_read(h, t, MRX_XS_STATUS_DIR "/status/chunks", &len);
     if (!s)
         return NULL;
-    if (mrx_guest_value_parse(s, len, 1024, &nchunks) || !nchunks)
+    if (mrx__guest_value_parse(s, len, 1024, &nchunks) || !nchunks)
         goto bad;
     free(s);
     s = xs_read(h, t, MRX_XS_STATUS_DIR "/status/length", &len);
     if (!s)
         return NULL;
-    if (mrx_guest_value_parse(s, len, MRX_XSG_STATUS_MAX, &length))
+    if (mrx__guest_value_parse(s, len, MRX_XSG_STATUS_MAX, &length))
         goto bad;
     free(s);
     out = malloc(length + 1);
@@ -166,7 +166,7 @@ bad:
     return NULL;
 }
 
-char *mrx_xsg_status_read(struct xs_handle *h)
+char *mrx__xsg_status_read(struct xs_handle *h)
 {
     int attempt;
 
