@@ -29,6 +29,10 @@
 
 #include <memrex.h>
 
+#ifdef MEMBALANCE_IN_XL
+#include <libxl.h>
+#include "xl.h"              /* help() */
+#endif
 #include "xl_membalance.h"
 #include "xl_membalance_int.h"
 #include "xl_membalance_prom.h"
@@ -75,32 +79,47 @@ int membalance_mkdir_p(const char *dir)
     return 0;
 }
 
-/* Each command's arguments and what it does, for the usages. */
+/* Each command's arguments and what it does: the usages here, and the
+ * text of xl's command table (xl help membalance). */
+#define MEMBALANCE_COMMANDS(X)                                              \
+    X("start", "[-F] [-c CONFIG] [--check] [-p PIDFILE] [--policy P]\n"     \
+      "        [--interval S] [--dry-run] [--restore-on-exit] [--log FILE]\n" \
+      "        [--verbose] [--quiet] [--simulate[=SCENARIO]] [--duration S]\n" \
+      "        [--speed X] [--seed N]",                                     \
+      "start the balancer (a daemon unless -F; --check: only check the\n"   \
+      "        configuration)")                                             \
+    X("stop", "", "stop the running balancer")                              \
+    X("status", "[-l|--json] [--prometheus] [DOMAIN...]",                   \
+      "show what the balancer sees and does")                               \
+    X("set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"         \
+      "        [sla=N] [exclude=yes|no]",                                   \
+      "change a domain's settings from the next tick (kept across\n"       \
+      "        restarts)")                                                  \
+    X("unset", "DOMAIN [min] [max] [weight] [policy] [sla] [exclude]",      \
+      "remove runtime settings (all of them without a key)")                \
+    X("policy", "NAME", "switch the balancing policy at runtime")           \
+    X("reserve", "SIZE [--timeout S]",                                      \
+      "free SIZE of host memory for a domain to be built")                  \
+    X("list-policies", "", "list the balancing policies")
+
+#define HELP_ENTRY(n, a, w) { n, a, w },
+#define HELP_NAME(n, a, w) n "|"
+#define HELP_TEXT(n, a, w) n " " a "\n        " w "\n"
+
 static const struct cmd_help {
     const char *name, *args, *what;
 } helps[] = {
-    { "start", "[-F] [-c CONFIG] [--check] [-p PIDFILE] [--policy P]\n"
-      "        [--interval S] [--dry-run] [--restore-on-exit] [--log FILE]\n"
-      "        [--verbose] [--quiet] [--simulate[=SCENARIO]] [--duration S]\n"
-      "        [--speed X] [--seed N]",
-      "start the balancer (a daemon unless -F; --check: only check the\n"
-      "        configuration)" },
-    { "stop", "", "stop the running balancer" },
-    { "status", "[-l|--json] [--prometheus] [DOMAIN...]",
-      "show what the balancer sees and does" },
-    { "set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"
-      "        [sla=N] [exclude=yes|no]",
-      "change a domain's settings from the next tick (kept across\n"
-      "        restarts)" },
-    { "unset", "DOMAIN [min] [max] [weight] [policy] [sla] [exclude]",
-      "remove runtime settings (all of them without a key)" },
-    { "policy", "NAME", "switch the balancing policy at runtime" },
-    { "reserve", "SIZE [--timeout S]",
-      "free SIZE of host memory for a domain to be built" },
-    { "list-policies", "", "list the balancing policies" },
+    MEMBALANCE_COMMANDS(HELP_ENTRY)
 };
 
 #define NHELPS (sizeof(helps) / sizeof(helps[0]))
+
+const char membalance_xl_usage[] =
+    "[--rundir DIR] <" MEMBALANCE_COMMANDS(HELP_NAME) "help> [options]";
+const char membalance_xl_options[] =
+    MEMBALANCE_COMMANDS(HELP_TEXT)
+    "\nEvery command takes -h.  --rundir DIR: default $MEMBALANCE_RUNDIR "
+    "or " MRX_RUNDIR "/membalance.\nSee xl-membalance(1).";
 
 static void usage(FILE *f)
 {
@@ -449,6 +468,36 @@ static int request(const char *rundir, const char *req, int timeout_ms)
     return 0;
 }
 
+int membalance_reserve_for_domain(uint64_t need_kb)
+{
+    char req[128], ans[512];
+    paths pt;
+    int rc;
+
+    membalance_paths_init(&pt, NULL);
+    if (!mrx_lock_holder(pt.pidfile))
+        return 0;
+    snprintf(req, sizeof(req), "reserve %" PRIu64 "k %d", need_kb,
+             MEMBALANCE_CREATE_TIMEOUT_S);
+    rc = mrx_ctl_request(pt.control, req, ans, sizeof(ans),
+                         MEMBALANCE_CREATE_TIMEOUT_S * 1000 + 5000);
+    if (rc < 0) {
+        fprintf(stderr, PROG ": the balancer runs but cannot be reached at "
+                "%s (%s); freeing memory as xl does without it\n",
+                pt.control, strerror(-rc));
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, PROG ": %" PRIu64 " MiB for the new domain not "
+                "freed: %s\n", need_kb / 1024,
+                strncmp(ans, "error ", 6) ? ans : ans + 6);
+        return -1;
+    }
+    fprintf(stderr, PROG ": %" PRIu64 " MiB free for the new domain, kept "
+            "until it exists\n", need_kb / 1024);
+    return 1;
+}
+
 /* Joins argv into one request line and checks it as the daemon will,
  * so that bad input gets its answer and exit status here.  Returns 0,
  * or the exit status (said). */
@@ -589,7 +638,11 @@ int main_membalance(int argc, char **argv)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].run(argc - 1, argv + 1, rundir);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+#ifdef MEMBALANCE_IN_XL
+        help("membalance");  /* as xl's other commands: xl help membalance */
+#else
         usage(stdout);
+#endif
         return 0;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
