@@ -58,6 +58,7 @@ XL_CALLS=/run/e2e-xl-calls
 FREE_LOG=/run/e2e-free.log
 CONF=/etc/xen/membalance-e2e.conf
 MX_CONF=/etc/xen/membalance-matrix.conf
+MB_PIDFILE=/var/run/xen/membalance/membalance.pid
 GUESTS="e2e-a e2e-b e2e-c"
 
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -168,6 +169,33 @@ if [ -z "$missing" ]; then
 else
     fail product_binaries "missing from the build: $missing"
 fi
+
+# The patched xl (the patch series' build, tests/xen-patch/check.sh
+# --out), when given: it replaces dom0's xl for the whole run, and the
+# scenario below runs as `xl membalance`.  The policy matrix keeps the
+# standalone xl-membalance.
+patched=0
+XL_STOCK="$XL_REAL.stock"
+if [ -x /usr/local/sbin/xl-patched ]; then
+    step "installing the patched xl (xl membalance)"
+    if /usr/local/sbin/xl-patched list > /run/xl-patched.out 2>&1 &&
+       /usr/local/sbin/xl-patched membalance list-policies >> /run/xl-patched.out 2>&1; then
+        cp -a "$XL_REAL" "$XL_STOCK"
+        cp /usr/local/sbin/xl-patched "$XL_REAL"
+        patched=1
+        result xl_patched "installed as $XL_REAL: $(xl help membalance 2>/dev/null | head -n 1)"
+    else
+        sed 's/^/  xl-patched| /' /run/xl-patched.out
+        result xl_patched "does not run in dom0; stock xl kept"
+    fi
+fi
+MBN=xl-membalance
+[ "$patched" = 1 ] && MBN="xl membalance"
+# The scenario's balancer commands: the patched xl's, else standalone.
+mb() {
+    if [ "$patched" = 1 ]; then xl membalance "$@"; else xl-membalance "$@"; fi
+}
+mb_rcs=""                    # the exit status of each command below
 
 # ---------------------------------------------------------------- guests
 role_of() {
@@ -326,16 +354,18 @@ b0_cur=$(field "$b0" current_kb)
 : "${a0_target:=$((GUEST_MEM * 1024))}" "${b0_target:=$((GUEST_MEM * 1024))}" "${b0_cur:=$((GUEST_MEM * 1024))}"
 result start_e2e-a "$a0"
 result start_e2e-b "$b0"
-step "xl-membalance start -c $CONF"
+step "$MBN start -c $CONF"
 sed 's/^/  conf| /' "$CONF"
 reserve_kb=$(size_kb "$(sed -n 's/^host_reserve *= *"\(.*\)".*/\1/p' "$CONF")")
 daemon_ok=0
 dpid=""
 if [ "$have_mb" = 1 ]; then
-    xl-membalance start -c "$CONF"
+    mb start -c "$CONF"
     rc=$?
+    mb_rcs="$mb_rcs start=$rc"
     sleep 3
-    dpid=$(pgrep -x xl-membalance | head -n 1)
+    dpid=$(cat "$MB_PIDFILE" 2>/dev/null)
+    kill -0 "${dpid:-0}" 2>/dev/null || dpid=""
     if [ "$rc" = 0 ] && [ -n "$dpid" ]; then
         daemon_ok=1
     fi
@@ -392,18 +422,20 @@ verdict a_gives_back "e2e-a target ${a0_target} -> min ${a_min_target} kB; fell 
 
 # ---------------------------------------------------------------- commands
 jq_ok=0
-step "xl-membalance status"
+step "$MBN status"
 if [ "$daemon_ok" = 1 ]; then
-    xl-membalance status > /run/status.txt 2>&1
+    mb status > /run/status.txt 2>&1
     rc=$?
+    mb_rcs="$mb_rcs status=$rc"
     sed 's/^/  status| /' /run/status.txt
     ok=1
     for g in $GUESTS; do grep -qw -- "$g" /run/status.txt || ok=0; done
     verdict status_table "status rc=$rc, lists e2e-a e2e-b e2e-c: $([ $ok = 1 ] && echo yes || echo no)" \
         eval '[ "$rc" = 0 ] && [ "$ok" = 1 ]'
 
-    xl-membalance status --json > /run/status.json 2>/run/status.err
+    mb status --json > /run/status.json 2>/run/status.err
     rc=$?
+    mb_rcs="$mb_rcs json=$rc"
     cat /run/status.err
     head -c 3000 /run/status.json | sed 's/^/  json| /'
     echo
@@ -429,15 +461,16 @@ else
     fail status_json_agent_data "no daemon"
 fi
 
-step "xl-membalance set e2e-c max=${SET_MAX_MB}m"
+step "$MBN set e2e-c max=${SET_MAX_MB}m"
 if [ "$daemon_ok" = 1 ]; then
-    xl-membalance set e2e-c "max=${SET_MAX_MB}m"
+    mb set e2e-c "max=${SET_MAX_MB}m"
     rc=$?
+    mb_rcs="$mb_rcs set=$rc"
     want=$((SET_MAX_MB * 1024))
     s=$(up)
     seen=""
     for _ in $(seq 1 30); do
-        m=$(xl-membalance status --json 2>/dev/null |
+        m=$(mb status --json 2>/dev/null |
             jq -r '.domains[] | select(.name == "e2e-c") | .max_kb' 2>/dev/null)
         t=$(field "$(info "$DC")" target_kb)
         if [ "$m" = "$want" ] && [ -n "$t" ] && [ "$t" -le "$want" ]; then
@@ -449,20 +482,21 @@ if [ "$daemon_ok" = 1 ]; then
     verdict set_takes_effect "set rc=$rc; e2e-c max_kb=${m:-?} target_kb=${t:-?} (want max $want, target <= $want) after $(when "$seen")" \
         eval '[ "$rc" = 0 ] && [ -n "$seen" ]'
 
-    step "xl-membalance policy $NEW_POLICY"
-    xl-membalance policy "$NEW_POLICY"
+    step "$MBN policy $NEW_POLICY"
+    mb policy "$NEW_POLICY"
     rc=$?
+    mb_rcs="$mb_rcs policy=$rc"
     s=$(up)
     seen=""
     for _ in $(seq 1 20); do
-        p=$(xl-membalance status --json 2>/dev/null | jq -r '.policy' 2>/dev/null)
+        p=$(mb status --json 2>/dev/null | jq -r '.policy' 2>/dev/null)
         [ "$p" = "$NEW_POLICY" ] && seen=$(secs_since "$s") && break
         sleep 1
     done
     verdict policy_takes_effect "policy rc=$rc; status reports policy=${p:-?} after $(when "$seen")" \
         eval '[ "$rc" = 0 ] && [ -n "$seen" ]'
     sleep 3
-    xl-membalance status --json > /run/status2.json 2>/dev/null
+    mb status --json > /run/status2.json 2>/dev/null
     iv=$(jq -r '.counters.invariant_violations' /run/status2.json 2>/dev/null)
     result counters "$(jq -c '.counters' /run/status2.json 2>/dev/null)"
     verdict no_invariant_violations "counters.invariant_violations=${iv:-?}" [ "$iv" = 0 ]
@@ -472,11 +506,63 @@ else
     fail no_invariant_violations "no daemon"
 fi
 
+# ---------------------------------------------------------------- xl create
+# With the balancer running and the guests holding the memory a new
+# guest needs (host free below its size), xl create asks the balancer
+# (the patched freemem()), which frees it from the others and keeps it
+# free until the domain exists.  The guest is destroyed afterwards.
+step "xl create e2e-new while the host has less free than it needs"
+if [ "$daemon_ok" = 1 ] && [ "$patched" = 1 ]; then
+    free_mb=$(xl info 2>/dev/null | awk -F': ' '/^free_memory/ { print $2 }')
+    new_mb=$(( ${free_mb:-0} + 96 ))
+    [ "$new_mb" -lt 192 ] && new_mb=192
+    cat > /etc/xen/e2e-new.cfg <<EOF
+name = "e2e-new"
+type = "pv"
+kernel = "$GUEST_KERNEL"
+ramdisk = "$E2E/guest-initrd.cpio.gz"
+extra = "console=hvc0 rdinit=/init quiet loglevel=4 e2e.role=idle e2e.mb=0"
+memory = $new_mb
+maxmem = $new_mb
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+EOF
+    mblog=$(ls /var/log/xen/*membalance*.log 2>/dev/null | head -n 1)
+    log0=$(wc -l < "${mblog:-/dev/null}")
+    s=$(up)
+    timeout 120 xl create /etc/xen/e2e-new.cfg > /run/create-new.out 2>&1
+    crc=$?
+    took=$(secs_since "$s")
+    sed 's/^/  create| /' /run/create-new.out
+    dnew=$(xl domid e2e-new 2>/dev/null)
+    sleep 10
+    newlog() { tail -n +"$((log0 + 1))" "${mblog:-/dev/null}"; }
+    asked=$(grep -c 'MiB free for the new domain, kept until it exists' /run/create-new.out)
+    met=$(newlog | grep -c 'reservation of [0-9]* KiB met')
+    taken=$(newlog | grep -c 'reservation of [0-9]* KiB taken by a new domain')
+    newlog | grep -i 'reserv' | sed 's/^/  daemon| /'
+    nooms=0
+    for g in $GUESTS e2e-new; do
+        k=$(grep -ciE 'invoked oom-killer|out of memory|oom-kill' "/var/log/xen/console/guest-$g.log" 2>/dev/null)
+        nooms=$((nooms + ${k:-0}))
+    done
+    alive=$(xl list 2>/dev/null | awk '$1 == "e2e-new" { print "yes" }')
+    result xl_create_new "free_before=${free_mb}MiB memory=${new_mb}MiB rc=$crc took=${took}s domid=${dnew:-none} asked=$asked met=$met taken=$taken ooms=$nooms alive=${alive:-no}"
+    verdict xl_create_reserves "xl create of ${new_mb} MiB with ${free_mb} MiB free: rc=$crc after ${took}s; the balancer was asked ($asked), the reservation met ($met) and released to the new domain ($taken); OOM kills $nooms" \
+        eval '[ "$crc" = 0 ] && [ -n "$dnew" ] && [ "$asked" = 1 ] && [ "$met" -ge 1 ] && [ "$taken" -ge 1 ] && [ "$nooms" = 0 ] && [ "$alive" = yes ]'
+    xl destroy e2e-new 2>/dev/null
+    sleep 3
+else
+    fail xl_create_reserves "needs the balancer running (daemon_ok=$daemon_ok) from the patched xl (patched=$patched)"
+fi
+
 # ---------------------------------------------------------------- stop
-step "xl-membalance stop"
+step "$MBN stop"
 if [ "$daemon_ok" = 1 ]; then
-    xl-membalance stop
+    mb stop
     rc=$?
+    mb_rcs="$mb_rcs stop=$rc"
     gone=""
     s=$(up)
     for _ in $(seq 1 30); do
@@ -490,6 +576,13 @@ else
     fail stop_ends_daemon "no daemon"
 fi
 kill "$free_pid" 2>/dev/null
+if [ "$patched" = 1 ]; then
+    bad=$(echo "$mb_rcs" | tr ' ' '\n' | grep -v '=0$' | grep -c .)
+    verdict xl_membalance_patched "xl membalance (the patch series' xl) ran the scenario: daemon pid ${dpid:-none} from 'xl membalance start'; exit statuses:$mb_rcs" \
+        eval '[ "$daemon_ok" = 1 ] && [ "$bad" = 0 ] && [ "$(echo "$mb_rcs" | wc -w)" = 6 ]'
+else
+    fail xl_membalance_patched "no patched xl in dom0 (run-e2e.sh --xl FILE: tests/xen-patch/check.sh --out DIR builds it)"
+fi
 
 # The daemon set targets by the direct path and told libxl afterwards
 # (libxl_sync, docs/xenstore-paths.md section 6); it logs the counts at
@@ -535,11 +628,14 @@ else
 fi
 
 ncalls=$(wc -l < "$XL_CALLS")
-forks=$(grep -c 'xl-membalance' "$XL_CALLS")
+# an xl run whose ancestry holds the daemon (standalone: xl-membalance;
+# patched: the xl process that runs `xl membalance start`)
+forks=$(awk -v d="[${dpid:-none}]" '{ c = substr($0, 1, index($0, " :: ")) }
+    index(c, "xl-membalance[") || index(c, d) { n++ } END { print n + 0 }' "$XL_CALLS")
 sed 's/^/  xl-call| /' "$XL_CALLS"
 if [ "$daemon_ok" = 1 ]; then
     control=$(grep -c ':: list$' "$XL_CALLS")
-    verdict no_xl_fork "$forks of $ncalls xl runs descend from xl-membalance; the wrapper logged the driver's control run: $control" \
+    verdict no_xl_fork "$forks of $ncalls xl runs descend from the balancer ($MBN, pid ${dpid:-none}); the wrapper logged the driver's control run: $control" \
         eval '[ "$forks" = 0 ] && [ "$control" -ge 1 ]'
 else
     fail no_xl_fork "no daemon ran"

@@ -8,9 +8,14 @@
 # SPDX-License-Identifier: LGPL-2.1-only
 
 .PHONY: e2e xen-report
+# The patched xl first (the patch series on Debian's Xen source,
+# tests/xen-patch/check.sh): dom0 runs the scenario with it.
+E2E_XL_DIR = $(abs_top_builddir)/tests/e2e/xl-patched
 e2e: all
+	$(abs_top_srcdir)/tests/xen-patch/check.sh \
+		--builddir $(abs_top_builddir) --out $(E2E_XL_DIR)
 	$(abs_top_srcdir)/tests/e2e/run-e2e.sh \
-		--builddir $(abs_top_builddir) $(E2E_FLAGS)
+		--builddir $(abs_top_builddir) --xl $(E2E_XL_DIR)/xl $(E2E_FLAGS)
 
 # docs/xen-report.md and docs/xen-matrix.png from the console log of an
 # e2e run (XEN_REPORT_LOG), with the same schedule in the simulator

@@ -8,7 +8,7 @@
 # scenario's results from the serial console.  See tests/e2e/README.
 #
 # Usage: run-e2e.sh --builddir DIR [--cache DIR] [--timeout SECS]
-#                   [--accel tcg|kvm] [--logdir DIR]
+#                   [--accel tcg|kvm] [--logdir DIR] [--xl PATCHED_XL]
 #
 # Exit status 0 only if every assertion passed and the driver's E2E-DONE
 # line was seen.
@@ -25,6 +25,7 @@ CACHE=""
 TIMEOUT=2600
 ACCEL=tcg
 LOGDIR=""
+XL_PATCHED=""
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${E2E_SECMIRROR:-http://deb.debian.org/debian-security}
 QEMU_MEM=${E2E_QEMU_MEM:-4096}
@@ -57,6 +58,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --accel) ACCEL=${2:?}; shift 2 ;;
     --logdir) LOGDIR=${2:?}; shift 2 ;;
+    --xl) XL_PATCHED=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) echo "run-e2e.sh: unknown argument '$1'" >&2; usage ;;
     esac
@@ -77,7 +79,8 @@ case "$TIMEOUT" in ''|*[!0-9]*) die "--timeout needs seconds" ;; esac
 if [ "$(id -u)" != 0 ]; then
     command -v sudo >/dev/null || die "must run as root (debootstrap, chroot)"
     exec sudo -E "$0" --builddir "$BUILDDIR" ${CACHE:+--cache "$CACHE"} \
-        --timeout "$TIMEOUT" --accel "$ACCEL" ${LOGDIR:+--logdir "$LOGDIR"}
+        --timeout "$TIMEOUT" --accel "$ACCEL" ${LOGDIR:+--logdir "$LOGDIR"} \
+        ${XL_PATCHED:+--xl "$XL_PATCHED"}
 fi
 
 TEMP_CACHE=""
@@ -263,6 +266,15 @@ else
     echo xl-membalance >> "$PAY/missing"
 fi
 cp -a "$LIBDIR"/libmemrex.so* "$PAY/lib/"
+# The patched xl: dom0 runs the scenario with it (xl_membalance_patched,
+# xl_create_reserves); without --xl those verdicts fail.
+if [ -n "${XL_PATCHED:-}" ]; then
+    is_elf "$XL_PATCHED" || die "--xl $XL_PATCHED is not a binary"
+    cp "$XL_PATCHED" "$PAY/bin/xl-patched"
+    say "patched xl: $XL_PATCHED"
+else
+    say "no --xl: the patched-xl verdicts will fail"
+fi
 say "libmemrex: $LIBDIR"
 [ -n "$AGENT_BIN" ] && say "memrex-agent: $AGENT_BIN" || echo memrex-agent >> "$PAY/missing"
 [ -s "$PAY/missing" ] && say "NOT IN THE BUILD (their assertions will fail): $(tr '\n' ' ' < "$PAY/missing")"
