@@ -32,6 +32,7 @@
 #   E2E-RESULT mx_realloc policy=P target_changes=N
 #   E2E-RESULT mx_counters policy=P daemon_cpu_s=C {last tick's cost, counters}
 #   E2E-RESULT mx_final policy=P ROLE=TARGET_KB,FLOOR_KB,MAX_KB ...
+#   E2E-RESULT mx_load1 policy=P ROLE=LOAD1_X100 ...
 # and the verdicts P_no_oom, P_growth_lag, P_steady_kept, P_idle_shrinks
 # (adaptive, selfballoon, cooperative), proportional_shares, sla_cpu_cap.
 #
@@ -362,6 +363,15 @@ mx_phase() {
             "/run/mx-$P.json" 2>/dev/null)"
     done
     result mx_final "policy=$P$detail"
+    # what the load-driven policies saw at the end (load1 x100, as the
+    # agent reports it): the simulator's load model is checked on it
+    detail=""
+    for role in $MX_ROLES; do
+        detail="$detail $role=$(jq -r --arg n "$(mx_name "$role")" \
+            '.domains[] | select(.name == $n) | "\(.load1 // "-")"' \
+            "/run/mx-$P.json" 2>/dev/null)"
+    done
+    result mx_load1 "policy=$P$detail"
     result mx_counters "policy=$P daemon_cpu_s=$(awk '{ print ($14 + $15) / 100 }' "/proc/${dpid:-none}/stat" 2>/dev/null)" \
         "$(jq -c '{tick_ms, tick_sample_ms} + .counters' "/run/mx-$P.json" 2>/dev/null)"
     [ "$P" = proportional ] && mx_shares "/run/mx-$P.json" "$conf_ok"
