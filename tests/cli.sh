@@ -52,6 +52,24 @@ check "status --json lists all 9 domains ($n)" test "$n" = 9
 out=$("$XLMB" status grower)
 check "status DOMAIN filters" test "$(wc -l <<<"$out")" -eq 3
 
+# status --watch: a frame a period, until a signal (exit 0)
+"$XLMB" status --watch 1 grower > "$RUN/watch" 2>&1 &
+wpid=$!
+sleep 2.5
+kill -INT "$wpid"
+wait "$wpid"; rc=$?
+check "status --watch ends with 0 on SIGINT" test $rc -eq 0
+frames=$(grep -c 'Ctrl-C quits' "$RUN/watch")
+check "status --watch 1 redraws every second ($frames frames in 2.5 s)" \
+    test "$frames" -ge 2 -a "$frames" -le 4
+check "status --watch DOMAIN shows only it" \
+    test "$(grep -c '^grower' "$RUN/watch")" = "$frames" -a \
+    "$(grep -c '^idle-1' "$RUN/watch")" = 0
+out=$("$XLMB" status --watch 0 2>&1); rc=$?
+check "status --watch 0 exits 2" test $rc -eq 2
+out=$("$XLMB" status --watch --json 2>&1); rc=$?
+check "status --watch --json exits 2" test $rc -eq 2
+
 # the simulated host moves faster than real time
 sleep 1
 t=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["now_ms"])' < "$MEMBALANCE_RUNDIR/status.json")

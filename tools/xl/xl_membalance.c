@@ -1,7 +1,7 @@
 /*
  * xl_membalance.c - `xl membalance`: the commands, their usage, and
- * those that ask the running balancer (stop, status, set, policy,
- * reserve); xl_membalance_start.c starts it.  These files parse and
+ * those that ask the running balancer (stop, set, policy, reserve);
+ * xl_membalance_start.c starts it, xl_membalance_status.c shows it.  These files parse and
  * present; the work is in libmemrex.  They build into Xen's xl
  * (main_membalance) and into the standalone xl-membalance.
  *
@@ -39,10 +39,6 @@
 
 
 
-/* The status is stale when the last tick is older than this many
- * intervals (plus STALE_SLACK_MS for a slow tick). */
-#define STALE_INTERVALS 3
-#define STALE_SLACK_MS  2000
 
 
 void membalance_paths_init(paths *pt, const char *rundir)
@@ -89,8 +85,9 @@ int membalance_mkdir_p(const char *dir)
       "start the balancer (a daemon unless -F; --check: only check the\n"   \
       "        configuration)")                                             \
     X("stop", "", "stop the running balancer")                              \
-    X("status", "[-l|--json] [--prometheus] [DOMAIN...]",                   \
-      "show what the balancer sees and does")                               \
+    X("status", "[-l|--json] [--prometheus] [--watch [SECS]] [DOMAIN...]",  \
+      "show what the balancer sees and does (--watch: live, every SECS\n"  \
+      "        seconds, default 2)")                                        \
     X("set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"         \
       "        [sla=N] [exclude=yes|no]",                                   \
       "change a domain's settings from the next tick (kept across\n"       \
@@ -155,38 +152,6 @@ static bool wants_help(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
-/* Reads a whole small file; NULL with errno set on failure. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (cap - len < 4096) {
-            char *nb;
-
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
-                free(buf);
-                fclose(f);
-                errno = EFBIG;
-                return NULL;
-            }
-            buf = nb;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Replaces path atomically with data. */
 int membalance_write_atomic(const char *path, const char *data)
 {
@@ -225,97 +190,8 @@ int membalance_parse_long(const char *opt, const char *s, long lo, long hi,
 }
 
 /* ------------------------------------------------------------------ */
-/* The status table.                                                   */
 
-/* Whether the status lists the domain sel (a name or a domid). */
-static bool wanted_by_any(const mrx_status *st, const char *sel)
-{
-    char id[16];
-    unsigned i;
-
-    for (i = 0; i < st->n; i++) {
-        snprintf(id, sizeof(id), "%u", st->dom[i].domid);
-        if (!strcmp(sel, st->dom[i].name) || !strcmp(sel, id))
-            return true;
-    }
-    return false;
-}
-
-bool membalance_wanted(const char *name, uint32_t domid, int nsel,
-                       char **sel)
-{
-    int i;
-    char id[16];
-
-    if (!nsel)
-        return true;
-    snprintf(id, sizeof(id), "%u", domid);
-    for (i = 0; i < nsel; i++)
-        if (!strcmp(sel[i], name) || !strcmp(sel[i], id))
-            return true;
-    return false;
-}
-
-/* The table, as `xl list` prints: one unit a column (MiB), the names
- * aligned however long.  Flags: x excluded, a agent, p in distress
- * (pressure), s stuck. */
-void membalance_print_table(FILE *f, const mrx_status *st, int nsel,
-                            char **sel)
-{
-    int w = 4;
-    unsigned i;
-
-    for (i = 0; i < st->n; i++)
-        if (membalance_wanted(st->dom[i].name, st->dom[i].domid, nsel, sel) &&
-            (int)strlen(st->dom[i].name) > w)
-            w = (int)strlen(st->dom[i].name);
-    fprintf(f, "%-*s %5s %7s %7s %7s %7s %7s %-5s %s\n", w, "Name", "ID",
-            "Mem", "Target", "Floor", "Max", "Demand", "Flags",
-            "Last decision");
-    for (i = 0; i < st->n; i++) {
-        const mrx_status_dom *x = &st->dom[i];
-        char flags[6], demand[24];
-
-        if (!membalance_wanted(x->name, x->domid, nsel, sel))
-            continue;
-        snprintf(flags, sizeof(flags), "%c%c%c%c", x->managed ? '-' : 'x',
-                 x->agent ? 'a' : '-', x->pressure ? 'p' : '-',
-                 x->stuck ? 's' : '-');
-        if (x->demand_kb)
-            snprintf(demand, sizeof(demand), "%" PRIu64, x->demand_kb / 1024);
-        else
-            snprintf(demand, sizeof(demand), "-");
-        fprintf(f, "%-*s %5u %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7"
-                PRIu64 " %7s %-5s %s\n", w, x->name, x->domid,
-                x->current_kb / 1024, x->target_kb / 1024,
-                (x->floor_kb ? x->floor_kb : x->min_kb) / 1024,
-                x->max_kb / 1024, demand, flags, x->last[0] ? x->last : "-");
-    }
-}
-
-/* Age of the status document's last tick, in ms. */
-static uint64_t tick_age_ms(const mrx_status *st)
-{
-    time_t now = time(NULL);
-    uint64_t age = st->tick_age_ms;
-
-    if ((uint64_t)now > st->time)
-        age += ((uint64_t)now - st->time) * 1000;
-    return age;
-}
-
-void membalance_print_header(FILE *f, const mrx_status *st)
-{
-    fprintf(f, "t=%.0fs tick age %.1fs policy=%s host (MiB): total %" PRIu64
-            " free %" PRIu64 " reserve %" PRIu64 "  reallocations %" PRIu64
-            "\n", st->now_ms / 1000.0, tick_age_ms(st) / 1000.0, st->policy,
-            st->host_total_kb / 1024, st->host_free_kb / 1024,
-            st->host_reserve_kb / 1024, st->counters.reallocations);
-}
-
-/* ------------------------------------------------------------------ */
-
-static int not_running(void)
+int membalance_not_running(void)
 {
     fprintf(stderr, PROG ": not running\n");
     return EXIT_DOWN;
@@ -354,7 +230,7 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     membalance_paths_init(&pt, rundir);
     pid = mrx_lock_holder(pt.pidfile);
     if (!pid)
-        return not_running();
+        return membalance_not_running();
     if (pid < 0 || kill((pid_t)pid, SIGTERM)) {
         fprintf(stderr, PROG ": cannot signal the daemon (pid %ld): %s\n",
                 pid, strerror(errno));
@@ -369,79 +245,6 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     return 1;
 }
 
-static int cmd_status(int argc, char **argv, const char *rundir)
-{
-    static const struct option lo[] = {
-        { "json", 0, 0, 'j' },
-        { "prometheus", 0, 0, 'P' },
-        { "long", 0, 0, 'l' },
-        { "help", 0, 0, 'h' },
-        { 0, 0, 0, 0 }
-    };
-    bool json = false, prom = false;
-    char *doc, why[128];
-    mrx_status st;
-    paths pt;
-    uint64_t age;
-    unsigned i;
-    int opt, rc = 0;
-
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "lh", lo, NULL)) != -1) {
-        switch (opt) {
-        case 'j':
-        case 'l':
-            json = true;
-            break;
-        case 'P':
-            prom = true;
-            break;
-        case 'h':
-            return membalance_cmd_usage(stdout, "status");
-        default:
-            return membalance_cmd_usage(stderr, "status");
-        }
-    }
-    membalance_paths_init(&pt, rundir);
-    if (!mrx_lock_holder(pt.pidfile))
-        return not_running();
-    doc = slurp(pt.status);
-    if (!doc) {
-        fprintf(stderr, PROG ": running, but no status yet (%s: %s)\n",
-                pt.status, strerror(errno));
-        return EXIT_DOWN;
-    }
-    if (mrx_status_parse(doc, &st, why, sizeof(why))) {
-        fprintf(stderr, PROG ": %s: %s\n", pt.status, why);
-        free(doc);
-        return EXIT_ERROR;
-    }
-    for (i = (unsigned)optind; i < (unsigned)argc; i++)
-        if (!wanted_by_any(&st, argv[i])) {
-            fprintf(stderr, PROG ": status: no domain '%s'\n", argv[i]);
-            rc = EXIT_ERROR;
-        }
-    if (json) {
-        fputs(doc, stdout);
-    } else if (prom) {
-        membalance_print_prometheus(stdout, &st, tick_age_ms(&st),
-                                    argc - optind, argv + optind);
-    } else {
-        membalance_print_header(stdout, &st);
-        membalance_print_table(stdout, &st, argc - optind, argv + optind);
-    }
-    age = tick_age_ms(&st);
-    if (age > STALE_INTERVALS * st.interval_ms + STALE_SLACK_MS) {
-        fprintf(stderr, PROG ": stale: the last tick was %.1f s ago "
-                "(interval %.0f s); the daemon (pid %ld) is stuck\n",
-                age / 1000.0, st.interval_ms / 1000.0, st.pid);
-        rc = EXIT_DOWN;
-    }
-    mrx_status_dispose(&st);
-    free(doc);
-    return rc;
-}
-
 /* Sends one request to the running daemon and prints its answer. */
 static int request(const char *rundir, const char *req, int timeout_ms)
 {
@@ -451,7 +254,7 @@ static int request(const char *rundir, const char *req, int timeout_ms)
 
     membalance_paths_init(&pt, rundir);
     if (!mrx_lock_holder(pt.pidfile))
-        return not_running();
+        return membalance_not_running();
     rc = mrx_ctl_request(pt.control, req, ans, sizeof(ans), timeout_ms);
     if (rc < 0) {
         fprintf(stderr, PROG ": cannot reach the daemon at %s: %s\n",
@@ -611,7 +414,7 @@ int main_membalance(int argc, char **argv)
     } cmds[] = {
         { "start", membalance_cmd_start },
         { "stop", cmd_stop },
-        { "status", cmd_status },
+        { "status", membalance_cmd_status },
         { "set", cmd_request },
         { "unset", cmd_request },
         { "policy", cmd_request },

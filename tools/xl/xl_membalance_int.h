@@ -53,6 +53,13 @@ int membalance_write_atomic(const char *path, const char *data);
 /* A whole decimal in [lo, hi] for option opt; -1 (said) otherwise. */
 int membalance_parse_long(const char *opt, const char *s, long lo, long hi,
                           long *v);
+/* "membalance: not running" on stderr; returns EXIT_DOWN. */
+int membalance_not_running(void);
+/* xl membalance status (xl_membalance_status.c). */
+int membalance_cmd_status(int argc, char **argv, const char *rundir);
+/* status --watch: default and largest period, s. */
+#define MEMBALANCE_WATCH_S     2
+#define MEMBALANCE_WATCH_MAX_S 3600
 void membalance_print_header(FILE *f, const mrx_status *st);
 void membalance_print_table(FILE *f, const mrx_status *st, int nsel,
                             char **sel);
