@@ -356,22 +356,19 @@ mx_phase() {
 
     # ---- the state once settled
     xl-membalance status --json > "/run/mx-$P.json" 2>/dev/null
-    detail=""
-    for role in $MX_ROLES; do
-        detail="$detail $role=$(jq -r --arg n "$(mx_name "$role")" \
-            '.domains[] | select(.name == $n) | "\(.target_kb),\(.floor_kb),\(.max_kb)"' \
-            "/run/mx-$P.json" 2>/dev/null)"
-    done
-    result mx_final "policy=$P$detail"
+    # " ROLE=VALUE" for each role, VALUE a jq string of its domain
+    per_role() {
+        local role
+        for role in $MX_ROLES; do
+            printf ' %s=%s' "$role" "$(jq -r --arg n "$(mx_name "$role")" \
+                ".domains[] | select(.name == \$n) | $1" \
+                "/run/mx-$P.json" 2>/dev/null)"
+        done
+    }
+    result mx_final "policy=$P$(per_role '"\(.target_kb),\(.floor_kb),\(.max_kb)"')"
     # what the load-driven policies saw at the end (load1 x100, as the
     # agent reports it): the simulator's load model is checked on it
-    detail=""
-    for role in $MX_ROLES; do
-        detail="$detail $role=$(jq -r --arg n "$(mx_name "$role")" \
-            '.domains[] | select(.name == $n) | "\(.load1 // "-")"' \
-            "/run/mx-$P.json" 2>/dev/null)"
-    done
-    result mx_load1 "policy=$P$detail"
+    result mx_load1 "policy=$P$(per_role '"\(.load1 // "-")"')"
     result mx_counters "policy=$P daemon_cpu_s=$(awk '{ print ($14 + $15) / 100 }' "/proc/${dpid:-none}/stat" 2>/dev/null)" \
         "$(jq -c '{tick_ms, tick_sample_ms} + .counters' "/run/mx-$P.json" 2>/dev/null)"
     [ "$P" = proportional ] && mx_shares "/run/mx-$P.json" "$conf_ok"
