@@ -37,5 +37,10 @@ check "internal symbols are not named as public ones:${misnamed:- none}" \
     test -z "$misnamed"
 leak=$(grep '^mrx__' <<<"$exported" | tr '\n' ' ')
 check "no internal (mrx__) symbol is exported: ${leak:-none}" test -z "$leak"
+# The core includes no Xen header but xentoollog's: the rest is xen/'s.
+xenhdr=$(grep -l -E '^#include <(libxl|libxlutil|xenctrl|xenstore|xenguest|xencall|xen/)' \
+         "$top_srcdir"/tools/libmemrex/*.[ch] 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')
+check "the core outside xen/ includes no Xen header but xentoollog's: ${xenhdr:-none}" \
+    test -z "$xenhdr"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxlutil.h>
+#include "cfg_file.h"
 
 #include "mrx_internal.h"
 
@@ -99,7 +99,7 @@ static const key_def keys[] = {
 #define MAX_SEEN 256
 
 typedef struct cfg_ctx {
-    XLU_Config *cfg;
+    mrx__cfg *cfg;
     const char *path;
     FILE *report;
     unsigned nseen;
@@ -242,11 +242,11 @@ static int parse_level(const char *item, mrx_sla_level *l)
 
 static int read_list(cfg_ctx *c, const char *key, mrx_params *p)
 {
-    XLU_ConfigList *list;
+    mrx__cfg_list *list;
     int n, i, rc;
     unsigned max = !strcmp(key, "rules") ? MRX_MAX_RULES : MRX_SLA_LEVELS;
 
-    rc = xlu_cfg_get_list(c->cfg, key, &list, &n, 1);
+    rc = mrx__cfg_get_list(c->cfg, key, &list, &n, 1);
     if (rc == ESRCH)
         return 0;
     if (rc || n < 0 || (unsigned)n > max) {
@@ -255,7 +255,7 @@ static int read_list(cfg_ctx *c, const char *key, mrx_params *p)
         return EINVAL;
     }
     for (i = 0; i < n; i++) {
-        const char *item = xlu_cfg_get_listitem(list, i);
+        const char *item = mrx__cfg_get_listitem(list, i);
 
         if (!item) {
             err(c, key, "'%s' must hold strings", key);
@@ -292,7 +292,7 @@ static int read_key(cfg_ctx *c, const key_def *k, mrx_params *p)
     case K_LIST:
         return read_list(c, k->name, p);
     case K_POLICY:
-        rc = xlu_cfg_get_string(c->cfg, k->name, &s, 1);
+        rc = mrx__cfg_get_string(c->cfg, k->name, &s, 1);
         if (rc == ESRCH)
             return 0;
         if (rc || !mrx_policy_find(s)) {
@@ -306,7 +306,7 @@ static int read_key(cfg_ctx *c, const key_def *k, mrx_params *p)
         mrx__strlcpy(dst, s, MRX_POLICY_LEN);
         return 0;
     case K_SIZE:
-        rc = xlu_cfg_get_string(c->cfg, k->name, &s, 1);
+        rc = mrx__cfg_get_string(c->cfg, k->name, &s, 1);
         if (rc == ESRCH)
             return 0;
         if (rc || mrx_parse_size_kb(s, 'm', dst)) {
@@ -316,7 +316,7 @@ static int read_key(cfg_ctx *c, const key_def *k, mrx_params *p)
         }
         return 0;
     default:
-        rc = xlu_cfg_get_long(c->cfg, k->name, &v, 1);
+        rc = mrx__cfg_get_long(c->cfg, k->name, &v, 1);
         if (rc == ESRCH)
             return 0;
         if (rc || v < (long)k->min || v > (long)k->max) {
@@ -401,14 +401,14 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p)
         return ENOMEM;
     c->path = path;
     c->report = report;
-    c->cfg = xlu_cfg_init(report, path);
+    c->cfg = mrx__cfg_init(report, path);
     if (!c->cfg) {
         free(c);
         return ENOMEM;
     }
     rc = mrx__cfg_file_check(path, report);
     if (!rc)
-        rc = xlu_cfg_readfile(c->cfg, path);
+        rc = mrx__cfg_readfile(c->cfg, path);
     if (rc) {
         if (rc != EINVAL)
             fprintf(report, "%s: cannot read: %s\n", path, strerror(rc));
@@ -431,7 +431,7 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p)
     }
     *p = np;
 out:
-    xlu_cfg_destroy(c->cfg);
+    mrx__cfg_destroy(c->cfg);
     free(c);
     return rc;
 }

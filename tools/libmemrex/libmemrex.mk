@@ -33,6 +33,7 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/scenario_impl.h \
 	tools/libmemrex/scenario_default.c \
 	tools/libmemrex/config.c \
+	tools/libmemrex/cfg_file.h \
 	tools/libmemrex/daemon.c \
 	tools/libmemrex/control.c \
 	tools/libmemrex/control_parse.c \

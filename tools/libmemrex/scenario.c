@@ -50,18 +50,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxlutil.h>
+#include "cfg_file.h"
 
 #include "scenario_impl.h"
 
 #define MRX_SIM_MAX_DOMAINS 8192
 #define MRX_SIM_MAX_EVENTS  4096
 
-static int get_size(XLU_Config *cfg, const char *key, uint64_t *kb,
+static int get_size(mrx__cfg *cfg, const char *key, uint64_t *kb,
                     FILE *report, const char *what)
 {
     const char *s;
-    int rc = xlu_cfg_get_string(cfg, key, &s, 1);
+    int rc = mrx__cfg_get_string(cfg, key, &s, 1);
 
     if (rc == ESRCH)
         return 0;
@@ -73,18 +73,18 @@ static int get_size(XLU_Config *cfg, const char *key, uint64_t *kb,
     return 0;
 }
 
-static int get_long(XLU_Config *cfg, const char *key, long max, long *v)
+static int get_long(mrx__cfg *cfg, const char *key, long max, long *v)
 {
-    int rc = xlu_cfg_get_bounded_long(cfg, key, 0, max, v, 1);
+    int rc = mrx__cfg_get_bounded_long(cfg, key, 0, max, v, 1);
 
     return rc == ESRCH ? 0 : rc;
 }
 
-static int get_pct(XLU_Config *cfg, const char *key, uint32_t *ppm,
+static int get_pct(mrx__cfg *cfg, const char *key, uint32_t *ppm,
                    FILE *report, const char *what)
 {
     const char *s;
-    int rc = xlu_cfg_get_string(cfg, key, &s, 1);
+    int rc = mrx__cfg_get_string(cfg, key, &s, 1);
 
     if (rc == ESRCH)
         return 0;
@@ -97,7 +97,7 @@ static int get_pct(XLU_Config *cfg, const char *key, uint32_t *ppm,
 }
 
 /* The host-wide fault keys (scenario.c's header lists them). */
-static int get_faults(XLU_Config *cfg, mrx_fault_spec *f, FILE *report,
+static int get_faults(mrx__cfg *cfg, mrx_fault_spec *f, FILE *report,
                       const char *what)
 {
     static const struct { const char *key; mrx_fault_kind kind; } pct[] = {
@@ -213,13 +213,13 @@ static int parse_event(const char *item, mrx_scenario *sc, mrx_sim_event *ev,
 }
 
 /* The optional events list (scenario.c's header). */
-static int get_events(XLU_Config *cfg, mrx_scenario *sc, FILE *report,
+static int get_events(mrx__cfg *cfg, mrx_scenario *sc, FILE *report,
                       const char *what)
 {
-    XLU_ConfigList *list;
+    mrx__cfg_list *list;
     int n, i;
 
-    if (xlu_cfg_get_list(cfg, "events", &list, &n, 1))
+    if (mrx__cfg_get_list(cfg, "events", &list, &n, 1))
         return 0;
     if (n > MRX_SIM_MAX_EVENTS) {
         fprintf(report, "%s: 'events' has more than %d entries\n", what,
@@ -230,7 +230,7 @@ static int get_events(XLU_Config *cfg, mrx_scenario *sc, FILE *report,
     if (!sc->ev)
         return ENOMEM;
     for (i = 0; i < n; i++) {
-        const char *item = xlu_cfg_get_listitem(list, i);
+        const char *item = mrx__cfg_get_listitem(list, i);
 
         if (!item) {
             fprintf(report, "%s: events[%d] is not a string\n", what, i);
@@ -248,12 +248,12 @@ static int get_events(XLU_Config *cfg, mrx_scenario *sc, FILE *report,
     return 0;
 }
 
-static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
+static int from_cfg(mrx__cfg *cfg, const char *what, FILE *report,
                     mrx_scenario **out)
 {
     mrx_scenario_x *x = calloc(1, sizeof(*x));
     mrx_scenario *sc = x ? &x->sc : NULL;
-    XLU_ConfigList *list;
+    mrx__cfg_list *list;
     long v;
     int n, i, rc = EINVAL;
     unsigned j;
@@ -283,7 +283,7 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
     if (get_faults(cfg, &x->f, report, what))
         goto out;
 
-    if (xlu_cfg_get_list(cfg, "domains", &list, &n, 1)) {
+    if (mrx__cfg_get_list(cfg, "domains", &list, &n, 1)) {
         fprintf(report, "%s: a 'domains' list is required\n", what);
         goto out;
     }
@@ -299,7 +299,7 @@ static int from_cfg(XLU_Config *cfg, const char *what, FILE *report,
         goto out;
     }
     for (i = 0; i < n; i++) {
-        const char *item = xlu_cfg_get_listitem(list, i);
+        const char *item = mrx__cfg_get_listitem(list, i);
 
         if (!item) {
             fprintf(report, "%s: domains[%d] is not a string\n", what, i);
@@ -359,35 +359,35 @@ out:
 int mrx_scenario_parse(const char *text, const char *what, FILE *report,
                        mrx_scenario **out)
 {
-    XLU_Config *cfg = xlu_cfg_init(report, what);
+    mrx__cfg *cfg = mrx__cfg_init(report, what);
     int rc;
 
     if (!cfg)
         return ENOMEM;
-    rc = xlu_cfg_readdata(cfg, text, (int)strlen(text));
+    rc = mrx__cfg_readdata(cfg, text, (int)strlen(text));
     if (!rc)
         rc = from_cfg(cfg, what, report, out);
-    xlu_cfg_destroy(cfg);
+    mrx__cfg_destroy(cfg);
     return rc;
 }
 
 int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out)
 {
-    XLU_Config *cfg = xlu_cfg_init(report, path);
+    mrx__cfg *cfg = mrx__cfg_init(report, path);
     int rc;
 
     if (!cfg)
         return ENOMEM;
     rc = mrx__cfg_file_check(path, report);
     if (!rc) {
-        rc = xlu_cfg_readfile(cfg, path);
+        rc = mrx__cfg_readfile(cfg, path);
         if (rc)
             fprintf(report, "%s: cannot read scenario: %s\n", path,
                     strerror(rc));
     }
     if (!rc)
         rc = from_cfg(cfg, path, report, out);
-    xlu_cfg_destroy(cfg);
+    mrx__cfg_destroy(cfg);
     return rc;
 }
 

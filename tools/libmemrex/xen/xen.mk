@@ -1,9 +1,10 @@
 # The Xen side of libmemrex: everything that talks to libxenlight,
-# libxenctrl and libxenstore.  The core outside this directory includes
-# no Xen header but xentoollog's (and libxlutil's, whose xl cfg syntax
-# the configuration and the scenarios are written in).
+# libxenctrl, libxenstore and libxlutil (whose reader of xl's cfg syntax
+# the configuration and the scenarios use, through cfg_file.h).  The
+# core outside this directory includes no Xen header but xentoollog's.
 tools_libmemrex_libmemrex_core_la_SOURCES += \
 	tools/libmemrex/xen/backend_xen.c \
+	tools/libmemrex/xen/cfg_xlu.c \
 	tools/libmemrex/xen/xen_dom.h \
 	tools/libmemrex/xen/xen_target.c \
 	tools/libmemrex/xen/xen_target.h \
