@@ -41,7 +41,8 @@ LIBS="$(pkg-config --libs xenlight xlutil xencontrol xenstore xentoollog yajl) -
 mkdir -p "$build/obj" "$build/crashes" || exit 1
 build=$(cd "$build" && pwd)
 objs=()
-for src in "$top"/tools/libmemrex/*.c; do
+# the core, and the one Xen-side file it needs: the cfg reader (libxlutil)
+for src in "$top"/tools/libmemrex/*.c "$top"/tools/libmemrex/xen/cfg_xlu.c; do
     o="$build/obj/$(basename "$src" .c).o"
     if [ ! -e "$o" ] || [ "$src" -nt "$o" ] ||
        [ -n "$(find "$top/tools/libmemrex" -name '*.h' -newer "$o")" ]; then
