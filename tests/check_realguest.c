@@ -1,6 +1,7 @@
 /*
  * check_realguest.c - every policy but static on the scenarios of real
- * PV guests (tests/scenarios/realguest*.cfg, with their .conf), the
+ * PV guests (tests/scenarios/realguest*.cfg, and e2e-matrix.cfg, the
+ * twin of the e2e policy matrix; each with its .conf), the
  * invariants checked on every tick, and what a guest must get from the
  * balancer asserted per policy:
  *
@@ -43,6 +44,7 @@
 
 static const char *const scenarios[] = {
     "realguest", "realguest-tight", "realguest-swap", "realguest-big",
+    "e2e-matrix",
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 

@@ -1067,6 +1067,48 @@ START_TEST(test_risefall)
 }
 END_TEST
 
+/* map_speed: a guest that maps memory slowly (a PV guest under TCG
+ * maps 20 MiB in 1-4 s) takes its risefall steps later, as memhog
+ * does; at once, a waiting rise of 20 steps is at its peak 45 s in. */
+START_TEST(test_risefall_map_speed)
+{
+    static const char *const fmt =
+        "host_memory = \"4g\"\nduration = 50\n"
+        "domains = [ \"name=w,memory=768m,maxmem=768m,swap=0,%s"
+        "workload=risefall:8m:408m:20m:2:20:24m,workload_start=5\" ]\n";
+    char text[512];
+    mrx_sim_dom_stats fast, slow;
+    mrx_sim_lag lag;
+    mrx_scenario *sc;
+    mrx_backend *b;
+
+    snprintf(text, sizeof(text), fmt, "");
+    sc = load_text(text);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 50);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &fast), 0);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "w", &lag), 0);
+    ck_assert_uint_eq(lag.served, 20);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+
+    /* 2 s to map each step: 4 s a step, 11 steps by 50 s */
+    snprintf(text, sizeof(text), fmt, "map_speed=10m,");
+    sc = load_text(text);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    sim_run(b, 50);
+    ck_assert_int_eq(mrx_sim_dom_stats_get(b, "w", &slow), 0);
+    ck_assert_int_eq(mrx_sim_lag_get(b, "w", &lag), 0);
+    ck_assert_uint_ge(lag.served, 10);
+    ck_assert_uint_le(lag.served, 12);
+    ck_assert_uint_eq(lag.max_ms, 0);
+    ck_assert_uint_ge(slow.min_avail_kb, fast.min_avail_kb + 160 * 1024);
+    ck_assert_uint_eq(slow.oom_kills, 0);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* The keys of squeezed's models and the events, each refused with a
  * message naming it when it is malformed. */
 START_TEST(test_squeezed_keys_errors)
@@ -1333,6 +1375,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_pv_offset);
     tcase_add_test(tc, test_oom_kill);
     tcase_add_test(tc, test_risefall);
+    tcase_add_test(tc, test_risefall_map_speed);
     tcase_add_test(tc, test_squeezed_keys_errors);
     tcase_add_test(tc, test_inaccuracy);
     tcase_add_test(tc, test_stall);

@@ -119,6 +119,8 @@ typedef struct mrx_workload {
     uint32_t phase_ms[MRX_WL_PHASES_MAX];
     uint64_t step_kb, guard_kb;  /* risefall: step; 0 = does not wait */
     uint32_t hold_ms;            /* risefall: time held at the peak */
+    uint64_t map_kbps;           /* risefall: maps and unmaps this fast,
+                                  * KiB/s (0: at once) */
 } mrx_workload;
 
 /* What a workload remembers between calls; zeroed at its (re)start. */
@@ -128,8 +130,12 @@ typedef struct mrx_wl_state {
     unsigned phase;              /*   rising, holding, falling, done */
     uint64_t level_kb;           /*   memory it holds */
     uint64_t due_ms;             /*   when its next step is due */
+    uint64_t from_kb;            /*   what it held before the step */
+    uint64_t map_t0_ms, map_end_ms; /* the step being mapped/unmapped */
+    bool mapping;                /* out: busy mapping or unmapping, */
     bool stepped;                /* out: a rising step taken this call, */
-    uint64_t stepped_due_ms;     /*   which was due then */
+    uint64_t stepped_due_ms;     /*   which was due then (a waiting
+                                  *   rise) or is all there (not) */
 } mrx_wl_state;
 
 /* Parses "steady:700m", "ramp:256m:1500m:300", "phases:300m@60/1g@120",
@@ -161,6 +167,7 @@ typedef struct mrx_simdom_spec {
                                   * not in Committed_AS (slab, tmpfs) */
     uint64_t kernel_jitter_kb;   /* ... varies within +- this */
     uint64_t commit_kb;          /* Committed_AS beyond the workload */
+    uint64_t map_kbps;           /* its workload maps memory this fast */
     uint32_t load;               /* runnable tasks x100 when not starved */
     uint32_t rt_ms;              /* SLA: base response time, 0 = none */
     uint32_t cpu_pct;            /* CPU it needs, percent of one CPU */

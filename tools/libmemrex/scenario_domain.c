@@ -16,7 +16,10 @@
  * not in Committed_AS; default 0), kernel_jitter (kernel_used varies
  * uniformly within +- this, drawn again every second; default 0; not
  * more than kernel_used), commit_extra (Committed_AS beyond
- * the workload; default 40m), load, rt, cpu,
+ * the workload; default 40m), map_speed (how fast a risefall workload
+ * maps and unmaps memory, per second: a step of STEP takes STEP /
+ * map_speed, the guest's CPU busy meanwhile; default 0, at once),
+ * load, rt, cpu,
  * agent=yes|no, psi=yes|no (the kernel reports memory stall; default
  * yes), start, stop, and the hardening ones: fault_report
  * (percent of this guest's reports lost, overriding fault_report_loss)
@@ -183,6 +186,8 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return mrx_parse_size_kb(v, 'm', &d->kernel_jitter_kb);
     if (!strcmp(k, "commit_extra"))
         return mrx_parse_size_kb(v, 'm', &d->commit_kb);
+    if (!strcmp(k, "map_speed"))
+        return mrx_parse_size_kb(v, 'm', &d->map_kbps);
     if (!strcmp(k, "inaccuracy"))
         return mrx_parse_size_kb(v, 'm', &d->inaccuracy_kb);
     if (!strcmp(k, "stall"))
@@ -337,6 +342,7 @@ int scenario_parse_domain(const char *item, mrx_simdom_spec *d,
     }
     if (!d->maxmem_kb)
         d->maxmem_kb = d->memory_kb;
+    d->wl.map_kbps = d->map_kbps;
     if (d->kernel_jitter_kb > d->kernel_kb) {
         fprintf(report, "%s: domains[%d]: kernel_jitter above kernel_used\n",
                 what, idx);

@@ -242,9 +242,16 @@ double sim_guest_step(sim *s, sim_dom *d, uint32_t dt)
     if (d->avail_kb < MRX_SIM_LOW_AVAIL_KB)
         d->st.low_avail_ms += dt;
     if (d->npend && d->avail_kb >= sp->wl.step_kb + LAG_GUARD_KB) {
-        for (i = 0; i < d->npend; i++)
-            lag_served(d, d->pend_ms[i], s->now_ms);
-        d->npend = 0;
+        size_t left = 0;
+
+        /* a step still being mapped is not all there yet */
+        for (i = 0; i < d->npend; i++) {
+            if (d->pend_ms[i] <= s->now_ms)
+                lag_served(d, d->pend_ms[i], s->now_ms);
+            else
+                d->pend_ms[left++] = d->pend_ms[i];
+        }
+        d->npend = left;
     }
     if (d->anon)
         frac = (double)deficit / (double)d->anon;
@@ -268,7 +275,8 @@ double sim_guest_step(sim *s, sim_dom *d, uint32_t dt)
         cf = (double)d->cpu_cap / sp->cpu_pct;
     slow = (1.0 + 8.0 * frac) * (1.0 + 0.5 * cshort) / cf;
     psi_step(d, frac, cshort, dt);
-    run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort;
+    run = sp->load / 100.0 + (deficit ? 1.0 + 4.0 * frac : 0) + cshort +
+          (d->ws.mapping ? 1.0 : 0);
     d->load1 = decay(d->load1, run, dt, 60000);
     d->load5 = decay(d->load5, run, dt, 300000);
     d->load15 = decay(d->load15, run, dt, 900000);

@@ -155,17 +155,52 @@ uint64_t mrx__workload_rise_steps(const mrx_workload *w)
     return (w->b_kb - w->a_kb + w->step_kb - 1) / w->step_kb;
 }
 
+/* How long mapping or unmapping kb takes the workload, ms. */
+static uint64_t map_ms(const mrx_workload *w, uint64_t kb)
+{
+    return w->map_kbps ? kb * 1000 / w->map_kbps : 0;
+}
+
+/* Starts a step from st->level_kb to kb at t: mapped (or unmapped)
+ * over map_ms, the memory held growing (or shrinking) linearly. */
+static void rf_begin_step(const mrx_workload *w, mrx_wl_state *st,
+                          uint64_t t_ms, uint64_t kb)
+{
+    st->from_kb = st->level_kb;
+    st->level_kb = kb;
+    st->map_t0_ms = t_ms;
+    st->map_end_ms = t_ms + map_ms(w, kb > st->from_kb ? kb - st->from_kb :
+                                               st->from_kb - kb);
+}
+
+/* What the workload holds at t: the step being mapped in part. */
+static uint64_t rf_held(const mrx_wl_state *st, uint64_t t_ms)
+{
+    uint64_t span = st->map_end_ms - st->map_t0_ms, done;
+
+    if (t_ms >= st->map_end_ms || !span)
+        return st->level_kb;
+    done = t_ms - st->map_t0_ms;
+    if (st->level_kb >= st->from_kb)
+        return st->from_kb + (st->level_kb - st->from_kb) * done / span;
+    return st->from_kb - (st->from_kb - st->level_kb) * done / span;
+}
+
 /*
  * One cycle: BASE, then STEP more every PERIOD up to PEAK, PEAK for
  * HOLD, STEP less every PERIOD down to BASE, then BASE.  With a guard,
  * a rising step that is due waits until MemAvailable >= STEP + GUARD
- * and the next one is due PERIOD after it was taken (memhog's -g and
- * -d); without, the steps keep to the clock.  At most one step per
- * call.
+ * and the next one is due PERIOD after it was mapped (memhog's -g and
+ * -d); without, the steps keep to the clock.  A step is mapped (or
+ * unmapped) at map_kbps, one at a time, as memhog's mmap(MAP_POPULATE)
+ * and munmap are: on a slow guest the schedule stretches, as memhog's
+ * does.  At most one step per call.
  */
 static uint64_t risefall(const mrx_workload *w, uint64_t t_ms,
                          uint64_t avail_kb, mrx_wl_state *st)
 {
+    uint64_t to;
+
     if (!st->begun) {
         st->begun = true;
         st->phase = RF_RISE;
@@ -176,35 +211,39 @@ static uint64_t risefall(const mrx_workload *w, uint64_t t_ms,
         st->phase = RF_HOLD;
         st->due_ms = t_ms + w->hold_ms;
     }
-    if (t_ms < st->due_ms)
-        return st->level_kb;
+    st->mapping = t_ms < st->map_end_ms;
+    if (st->mapping || t_ms < st->due_ms)
+        return rf_held(st, t_ms);
     switch (st->phase) {
     case RF_RISE:
-        if (w->guard_kb && avail_kb < w->step_kb + w->guard_kb)
+        to = MRX_MIN(st->level_kb + w->step_kb, w->b_kb);
+        if (w->guard_kb && avail_kb < to - st->level_kb + w->guard_kb)
             break;
+        rf_begin_step(w, st, t_ms, to);
+        st->mapping = st->map_end_ms > t_ms;
         st->stepped = true;
-        st->stepped_due_ms = st->due_ms;
-        st->level_kb = MRX_MIN(st->level_kb + w->step_kb, w->b_kb);
-        st->due_ms = w->guard_kb ? t_ms + w->period_ms :
+        st->stepped_due_ms = w->guard_kb ? st->due_ms : st->map_end_ms;
+        st->due_ms = w->guard_kb ? st->map_end_ms + w->period_ms :
                                    st->due_ms + w->period_ms;
         if (st->level_kb >= w->b_kb) {
             st->phase = RF_HOLD;
-            st->due_ms = t_ms + w->hold_ms;
+            st->due_ms = st->map_end_ms + w->hold_ms;
         }
         break;
     case RF_HOLD:
     case RF_FALL:
         st->phase = RF_FALL;
-        st->level_kb = st->level_kb > w->a_kb + w->step_kb ?
-                       st->level_kb - w->step_kb : w->a_kb;
-        st->due_ms = t_ms + w->period_ms;
+        rf_begin_step(w, st, t_ms, st->level_kb > w->a_kb + w->step_kb ?
+                                   st->level_kb - w->step_kb : w->a_kb);
+        st->mapping = st->map_end_ms > t_ms;
+        st->due_ms = st->map_end_ms + w->period_ms;
         if (st->level_kb == w->a_kb)
             st->phase = RF_DONE;
         break;
     default:
         break;
     }
-    return st->level_kb;
+    return rf_held(st, t_ms);
 }
 
 uint64_t mrx__workload_demand(const mrx_workload *w, uint64_t t_ms,
