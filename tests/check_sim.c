@@ -919,6 +919,101 @@ START_TEST(test_status_roundtrip)
 }
 END_TEST
 
+/* The history: a point every MRX_HIST_STEP_MS, the last hour only
+ * (MRX_HIST_POINTS), oldest first; target changes as made; read back
+ * whole; a domain the engine does not see has none. */
+START_TEST(test_history)
+{
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    const mrx_snapshot *s;
+    mrx_history h;
+    mrx_params p;
+    mrx_backend *b;
+    mrx_engine *e;
+    char *json, why[128];
+    unsigned i;
+
+    mrx_params_default(&p);
+    p.interval_ms = 5000;
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    /* two hours; at 500 s, 50 points from the first tick on */
+    for (i = 0; i < 2 * 3600 / 5; i++) {
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        ck_assert_int_eq(b->ops->wait(b, p.interval_ms, -1), 0);
+        if (i != 99)
+            continue;
+        json = mrx_engine_history_json(
+            e, mrx_engine_snapshot(e)->dom[1].domid);
+        ck_assert_int_eq(mrx_history_parse(json, &h, why, sizeof(why)), 0);
+        ck_assert_uint_eq(h.npoint, 50);
+        ck_assert_uint_eq(h.point[49].t_ms - h.point[0].t_ms,
+                          49 * MRX_HIST_STEP_MS);
+        mrx_history_dispose(&h);
+        free(json);
+    }
+    ck_assert_int_eq(mrx_engine_tick(e), 0);
+    s = mrx_engine_snapshot(e);
+    json = mrx_engine_history_json(e, s->dom[1].domid);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_int_eq(mrx_history_parse(json, &h, why, sizeof(why)), 0);
+    ck_assert_str_eq(h.name, s->dom[1].name);
+    ck_assert_uint_eq(h.now_ms, s->now_ms);
+    ck_assert_uint_eq(h.step_ms, MRX_HIST_STEP_MS);
+    ck_assert_uint_eq(h.npoint, MRX_HIST_POINTS);
+    ck_assert_uint_ge(h.point[0].t_ms + 3600 * 1000, s->now_ms);
+    for (i = 1; i < h.npoint; i++)
+        ck_assert_uint_eq(h.point[i].t_ms - h.point[i - 1].t_ms,
+                          MRX_HIST_STEP_MS);
+    ck_assert_uint_eq(h.point[h.npoint - 1].t_ms, s->now_ms);
+    ck_assert_uint_eq(h.point[h.npoint - 1].current_kb,
+                      s->dom[1].current_kb);
+    ck_assert_uint_gt(h.point[h.npoint - 1].demand_kb, 0);
+    ck_assert_uint_gt(h.nchange, 0);
+    ck_assert_uint_le(h.nchange, MRX_HIST_CHANGES);
+    for (i = 1; i < h.nchange; i++)
+        ck_assert_uint_ge(h.change[i].t_ms, h.change[i - 1].t_ms);
+    ck_assert_uint_ne(h.change[0].from_kb, h.change[0].to_kb);
+    ck_assert(h.change[h.nchange - 1].reason[0]);
+    mrx_history_dispose(&h);
+    free(json);
+
+    errno = 0;
+    ck_assert_ptr_null(mrx_engine_history_json(e, 31999));
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_int_eq(mrx_history_parse("{\"version\":2,\"points\":[],"
+                                       "\"changes\":[]}", &h, why,
+                                       sizeof(why)), EINVAL);
+    ck_assert_int_eq(mrx_history_parse("{\"version\":1,\"points\":[]}",
+                                       &h, why, sizeof(why)), EINVAL);
+    ck_assert_str_eq(why, "no changes array");
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
+/* A history document longer than the daemon keeps is refused. */
+START_TEST(test_history_bounds)
+{
+    size_t cap = 64 + (MRX_HIST_POINTS + 1) * 4, used;
+    char *doc = malloc(cap), why[128];
+    mrx_history h;
+    unsigned i;
+
+    ck_assert_ptr_nonnull(doc);
+    used = (size_t)snprintf(doc, cap, "{\"version\":1,\"changes\":[],"
+                            "\"points\":[");
+    for (i = 0; i <= MRX_HIST_POINTS; i++)
+        used += (size_t)snprintf(doc + used, cap - used, "%s{}",
+                                 i ? "," : "");
+    snprintf(doc + used, cap - used, "]}");
+    ck_assert_int_eq(mrx_history_parse(doc, &h, why, sizeof(why)), EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "at most"));
+    free(doc);
+}
+END_TEST
+
 /* Steps the simulated host alone (no engine) for secs seconds. */
 static void sim_run(mrx_backend *b, unsigned secs)
 {
@@ -1376,6 +1471,8 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_oom_kill);
     tcase_add_test(tc, test_risefall);
     tcase_add_test(tc, test_risefall_map_speed);
+    tcase_add_test(tc, test_history);
+    tcase_add_test(tc, test_history_bounds);
     tcase_add_test(tc, test_squeezed_keys_errors);
     tcase_add_test(tc, test_inaccuracy);
     tcase_add_test(tc, test_stall);

@@ -65,6 +65,31 @@ check "status --watch 1 redraws every second ($frames frames in 2.5 s)" \
 check "status --watch DOMAIN shows only it" \
     test "$(grep -c '^grower' "$RUN/watch")" = "$frames" -a \
     "$(grep -c '^idle-1' "$RUN/watch")" = 0
+# status --history: the domain's last hour (a point every 10 s of the
+# simulated clock, 0.5 s here at speed 20) and its target changes
+out=$("$XLMB" status --history grower); rc=$?
+check "status --history exits 0" test $rc -eq 0
+check "status --history names the domain" grep -q "^grower (domain [0-9]*): " <<<"$out"
+npts=$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]  *[0-9]' <<<"$out")
+check "status --history shows points ($npts)" test "$npts" -ge 2
+json=$("$XLMB" status --history grower --json); rc=$?
+check "status --history --json exits 0" test $rc -eq 0
+n=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["name"], len(d["points"]) >= 2, d["step_ms"])' <<<"$json")
+check "status --history --json: grower, points, step 10 s ($n)" test "$n" = "grower True 10000"
+out=$("$XLMB" status --history nosuch 2>&1); rc=$?
+check "status --history of no domain exits 1" test $rc -eq 1
+check "status --history of no domain says so" grep -q "no domain 'nosuch'" <<<"$out"
+out=$("$XLMB" status --history grower idle-1 2>&1); rc=$?
+check "status --history with two domains exits 2" test $rc -eq 2
+out=$("$XLMB" plot grower 2>&1); rc=$?
+check "plot without -o exits 2" test $rc -eq 2
+if command -v gnuplot >/dev/null; then
+    out=$("$XLMB" plot -o "$RUN/hist.png" grower idle-1 2>&1); rc=$?
+    check "plot exits 0 ($out)" test $rc -eq 0
+    check "plot wrote a PNG" test "$(head -c 4 "$RUN/hist.png" | od -An -c | tr -d ' ')" = "211PNG"
+    out=$("$XLMB" plot -o "$RUN/all.png" 2>&1); rc=$?
+    check "plot of every domain exits 0 ($out)" test $rc -eq 0 -a -s "$RUN/all.png"
+fi
 out=$("$XLMB" status --watch 0 2>&1); rc=$?
 check "status --watch 0 exits 2" test $rc -eq 2
 out=$("$XLMB" status --watch --json 2>&1); rc=$?
@@ -119,6 +144,7 @@ check "stop exits 0" test $rc -eq 0
 gone() { [ ! -e /proc/$1 ] || [ "$(awk '{print $3}' /proc/$1/stat)" = Z ]; }
 check "daemon is gone" gone "$pid"
 check "status file removed" test ! -e "$MEMBALANCE_RUNDIR/status.json"
+check "history files removed" test -z "$(find "$MEMBALANCE_RUNDIR" -name 'history-*.json')"
 out=$("$XLMB" stop 2>&1); rc=$?
 check "stop without daemon exits 3" test $rc -eq 3
 check "log names each decision" grep -q "policy proportional:" "$RUN/log"

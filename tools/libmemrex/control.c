@@ -19,9 +19,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -156,9 +158,27 @@ static void conn_close(mrx_ctl *c, int i)
     c->nconn--;
 }
 
+/* path: history-DOMID.json (domid < 0: the pattern of them all)
+ * beside the socket. */
+static void history_path(const mrx_ctl *c, long domid, char *path,
+                         size_t len)
+{
+    const char *slash = strrchr(c->path, '/');
+    int dirlen = slash ? (int)(slash - c->path) : 1;
+
+    if (domid < 0)
+        snprintf(path, len, "%.*s/history-*.json", dirlen,
+                 slash ? c->path : ".");
+    else
+        snprintf(path, len, "%.*s/history-%ld.json", dirlen,
+                 slash ? c->path : ".", domid);
+}
+
 void mrx_ctl_close(mrx_ctl *c)
 {
+    char pat[sizeof(c->path) + 32];
     unsigned i;
+    glob_t g;
 
     if (!c)
         return;
@@ -167,6 +187,12 @@ void mrx_ctl_close(mrx_ctl *c)
     if (c->fd >= 0) {
         close(c->fd);
         unlink(c->path);
+        history_path(c, -1, pat, sizeof(pat));
+        if (!glob(pat, GLOB_NOSORT, NULL, &g)) {
+            for (i = 0; i < g.gl_pathc; i++)
+                unlink(g.gl_pathv[i]);
+            globfree(&g);
+        }
     }
     if (c->tfd >= 0)
         close(c->tfd);
@@ -342,6 +368,44 @@ static void do_reserve(mrx_ctl *c, mrx_engine *e, int i, mrx_ctl_req *rq)
     c->conn[i].deadline_ms = mono_ms() + rq->secs * 1000 + 5000;
 }
 
+/* The history of a domain into history-DOMID.json beside the socket
+ * (the run directory), replaced atomically; the answer names it. */
+static void do_history(mrx_ctl *c, mrx_engine *e, int i, mrx_ctl_req *rq)
+{
+    const mrx_dom *d = find_dom(e, rq->domain);
+    char path[sizeof(c->path) + 32], tmp[sizeof(path) + 8];
+    char *doc = NULL;
+    FILE *f = NULL;
+    int rc = 0;
+
+    if (!d) {
+        answer(c, i, "error history: no domain '%s'", rq->domain);
+        return;
+    }
+    history_path(c, (long)d->domid, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    doc = mrx_engine_history_json(e, d->domid);
+    if (!doc)
+        rc = errno;
+    else if (!(f = fopen(tmp, "we")))
+        rc = errno;
+    else if (fputs(doc, f) < 0 || fputc('\n', f) == EOF || fflush(f))
+        rc = errno ? errno : EIO;
+    if (f && fclose(f) && !rc)
+        rc = errno;
+    if (!rc && rename(tmp, path))
+        rc = errno;
+    free(doc);
+    if (rc) {
+        unlink(tmp);
+        LOG(c, ERROR, rc, "control: history of domain %u to %s", d->domid,
+            path);
+        answer(c, i, "error history: %s", strerror(rc));
+        return;
+    }
+    answer(c, i, "ok %s", path);
+}
+
 /* Runs the request line of connection i. */
 static void run(mrx_ctl *c, mrx_engine *e, int i, size_t len)
 {
@@ -367,6 +431,9 @@ static void run(mrx_ctl *c, mrx_engine *e, int i, size_t len)
         break;
     case MRX_REQ_RESERVE:
         do_reserve(c, e, i, &rq);
+        break;
+    case MRX_REQ_HISTORY:
+        do_history(c, e, i, &rq);
         break;
     }
 }

@@ -8,6 +8,7 @@
  *   unset DOMAIN [key...]       no key: all of them
  *   policy NAME
  *   reserve SIZE [SECONDS]
+ *   history DOMAIN              its history to a file, named in the answer
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -147,7 +148,8 @@ int mrx__ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
     }
     if (!n)
         return fail(why, wlen, "empty request");
-    if (n >= 2 && (!strcmp(w[0], "set") || !strcmp(w[0], "unset"))) {
+    if (n >= 2 && (!strcmp(w[0], "set") || !strcmp(w[0], "unset") ||
+                   !strcmp(w[0], "history"))) {
         if (strlen(w[1]) >= sizeof(rq->domain))
             return fail(why, wlen, "%s: domain name longer than %d bytes",
                         w[0], MRX_NAME_LEN - 1);
@@ -178,8 +180,14 @@ int mrx__ctl_parse(const char *line, size_t len, mrx_ctl_req *rq, char *why,
         rq->kind = MRX_REQ_RESERVE;
         return parse_reserve(w, n, rq, why, wlen);
     }
+    if (!strcmp(w[0], "history")) {
+        rq->kind = MRX_REQ_HISTORY;
+        if (n != 2)
+            return fail(why, wlen, "history: one domain, by name or domid");
+        return 0;
+    }
     return fail(why, wlen, "unknown request '%.32s' (set, unset, policy, "
-                "reserve)", w[0]);
+                "reserve, history)", w[0]);
 }
 
 /* Appends to buf; *used goes past len when it does not fit. */

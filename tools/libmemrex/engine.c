@@ -34,9 +34,13 @@ mrx_engine *mrx_engine_new(mrx_backend *b, const mrx_params *p,
 
 void mrx_engine_free(mrx_engine *e)
 {
+    unsigned i;
+
     if (!e)
         return;
     mrx_snapshot_dispose(&e->snap);
+    for (i = 0; i < e->nrec; i++)
+        mrx__hist_free(e->rec[i].hist);
     free(e->rec);
     free(e->pst);
     free(e->pst0);
@@ -403,6 +407,10 @@ static void apply_one(mrx_engine *e, mrx_dom *d, mrx_rec *r,
         d->policy[0] ? d->policy : e->policy->name, o->reason);
     mrx__strlcpy(r->last, o->reason, sizeof(r->last));
     r->last_change_ms = e->snap.now_ms;
+    if (mrx__hist_change(&r->hist, e->snap.now_ms, d->target_kb,
+                         o->target_kb, o->reason))
+        LOG(e, WARN, "domain %u (%s): out of memory for its history",
+            d->domid, d->name);
     mrx__stuck_watch_target(r, d, o->target_kb, e->snap.now_ms,
                            e->p.stuck_tolerance_kb);
 }
@@ -584,6 +592,11 @@ int mrx_engine_tick(mrx_engine *e)
             engine_rec_find(e, d->domid)->cap_set = true;
         }
     }
+    for (i = 0; i < s->n; i++)
+        if (mrx__hist_point(&engine_rec_find(e, s->dom[i].domid)->hist,
+                            &s->dom[i], s->now_ms))
+            LOG(e, WARN, "domain %u (%s): out of memory for its history",
+                s->dom[i].domid, s->dom[i].name);
     e->cnt.ticks++;
     t_apply = e->tick_mono_ms = mono_ms();
 

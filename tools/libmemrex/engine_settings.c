@@ -84,6 +84,7 @@ void engine_rec_sweep(mrx_engine *e)
     for (i = 0; i < e->nrec; i++) {
         if (!e->rec[i].seen) {
             LOG(e, INFO, "domain %u is gone", e->rec[i].domid);
+            mrx__hist_free(e->rec[i].hist);
             continue;
         }
         e->rec[i].seen = false;

@@ -24,6 +24,10 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/stuck.c \
 	tools/libmemrex/status_json.c \
 	tools/libmemrex/status_parse.c \
+	tools/libmemrex/json_get.h \
+	tools/libmemrex/json_get.c \
+	tools/libmemrex/history.c \
+	tools/libmemrex/history_parse.c \
 	tools/libmemrex/sim.c \
 	tools/libmemrex/sim_guest.c \
 	tools/libmemrex/sim_impl.h \

@@ -602,6 +602,52 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
 void mrx_status_dispose(mrx_status *st);
 
 /* ------------------------------------------------------------------ */
+/* History: the last hour of each domain the engine sees (history.c,   */
+/* docs/status-json.md): a point every MRX_HIST_STEP_MS, the newest    */
+/* MRX_HIST_POINTS, and its last MRX_HIST_CHANGES target changes.      */
+
+#define MRX_HISTORY_VERSION 1
+#define MRX_HIST_STEP_MS    10000
+#define MRX_HIST_POINTS     360
+#define MRX_HIST_CHANGES    64
+
+typedef struct mrx_hist_point {
+    uint64_t t_ms;            /* the backend's clock, as now_ms */
+    uint64_t current_kb, target_kb;
+    uint64_t used_kb;         /* allocation the guest uses (0: unknown) */
+    uint64_t demand_kb;       /* Committed_AS (0: no report) */
+    uint32_t psi_some10;      /* memory stall, % x 100 (0: none) */
+    bool distress;
+} mrx_hist_point;
+
+typedef struct mrx_hist_change {
+    uint64_t t_ms;
+    uint64_t from_kb, to_kb;  /* the target before and after */
+    char reason[MRX_REASON_LEN];
+} mrx_hist_change;
+
+/* History document of domain domid, oldest first; caller frees.  NULL
+ * with errno ENOENT (not in the last tick's sample) or ENOMEM. */
+char *mrx_engine_history_json(const mrx_engine *e, uint32_t domid);
+
+typedef struct mrx_history {
+    uint32_t domid;
+    char name[MRX_NAME_LEN];
+    uint64_t now_ms;          /* the backend's clock when written */
+    uint64_t time;            /* then, epoch seconds */
+    uint64_t step_ms;
+    unsigned npoint, nchange;
+    mrx_hist_point *point;
+    mrx_hist_change *change;
+} mrx_history;
+
+/* Parses a history document (at most MRX_HIST_POINTS points and
+ * MRX_HIST_CHANGES changes).  Returns 0, or EINVAL with why filled. */
+int mrx_history_parse(const char *json, mrx_history *h, char *why,
+                      size_t len);
+void mrx_history_dispose(mrx_history *h);
+
+/* ------------------------------------------------------------------ */
 /* Configuration file (xl cfg syntax, read with libxlutil).            */
 
 /* Reads path over the values already in p; errors go to report naming

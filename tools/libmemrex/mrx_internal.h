@@ -222,6 +222,14 @@ void mrx__filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
                       uint64_t host_total_kb, mrx_dom *d);
 
 /* What the engine remembers of a domain between ticks. */
+/* A domain's history (history.c); NULL until its first point. */
+typedef struct mrx_hist mrx_hist;
+/* Adds d's point at now_ms if a step has passed since the last one. */
+int mrx__hist_point(mrx_hist **h, const mrx_dom *d, uint64_t now_ms);
+int mrx__hist_change(mrx_hist **h, uint64_t now_ms, uint64_t from_kb,
+                     uint64_t to_kb, const char *reason);
+void mrx__hist_free(mrx_hist *h);
+
 typedef struct mrx_rec {
     uint32_t domid;
     bool seen;                   /* present in this tick's sample */
@@ -242,6 +250,7 @@ typedef struct mrx_rec {
     uint64_t first_seen_ms;
     bool built;                  /* appeared while the engine ran */
     bool cap_set;                /* the engine changed the cap since */
+    mrx_hist *hist;
 } mrx_rec;
 
 /* A control request (control_parse.c). */
@@ -250,6 +259,7 @@ typedef enum {
     MRX_REQ_UNSET,      /* unset DOMAIN [key...] */
     MRX_REQ_POLICY,     /* policy NAME */
     MRX_REQ_RESERVE,    /* reserve SIZE [SECONDS] */
+    MRX_REQ_HISTORY,    /* history DOMAIN */
 } mrx_req_kind;
 
 typedef struct mrx_ctl_req {

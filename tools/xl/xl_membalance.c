@@ -85,9 +85,13 @@ int membalance_mkdir_p(const char *dir)
       "start the balancer (a daemon unless -F; --check: only check the\n"   \
       "        configuration)")                                             \
     X("stop", "", "stop the running balancer")                              \
-    X("status", "[-l|--json] [--prometheus] [--watch [SECS]] [DOMAIN...]",  \
+    X("status", "[-l|--json] [--prometheus] [--watch [SECS]] [DOMAIN...]\n" \
+      "        | --history DOMAIN [--json]",                                \
       "show what the balancer sees and does (--watch: live, every SECS\n"  \
-      "        seconds, default 2)")                                        \
+      "        seconds, default 2; --history: a domain's last hour)")       \
+    X("plot", "-o FILE.png [DOMAIN...]",                                    \
+      "draw the domains' last hour (gnuplot): allocation and what\n"       \
+      "        each guest uses")                                            \
     X("set", "DOMAIN [min=SIZE] [max=SIZE] [weight=N] [policy=P]\n"         \
       "        [sla=N] [exclude=yes|no]",                                   \
       "change a domain's settings from the next tick (kept across\n"       \
@@ -174,6 +178,37 @@ int membalance_write_atomic(const char *path, const char *data)
     return rc;
 }
 
+char *membalance_slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - len < 4096) {
+            char *nb;
+
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
+                free(buf);
+                fclose(f);
+                errno = EFBIG;
+                return NULL;
+            }
+            buf = nb;
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
 int membalance_parse_long(const char *opt, const char *s, long lo, long hi,
                           long *v)
 {
@@ -245,17 +280,16 @@ static int cmd_stop(int argc, char **argv, const char *rundir)
     return 1;
 }
 
-/* Sends one request to the running daemon and prints its answer. */
-static int request(const char *rundir, const char *req, int timeout_ms)
+int membalance_ask(const char *rundir, const char *req, char *ans,
+                   size_t len, int timeout_ms)
 {
-    char ans[512];
     paths pt;
     int rc;
 
     membalance_paths_init(&pt, rundir);
     if (!mrx_lock_holder(pt.pidfile))
         return membalance_not_running();
-    rc = mrx_ctl_request(pt.control, req, ans, sizeof(ans), timeout_ms);
+    rc = mrx_ctl_request(pt.control, req, ans, len, timeout_ms);
     if (rc < 0) {
         fprintf(stderr, PROG ": cannot reach the daemon at %s: %s\n",
                 pt.control, strerror(-rc));
@@ -266,9 +300,18 @@ static int request(const char *rundir, const char *req, int timeout_ms)
                 ans : ans + 6);
         return EXIT_ERROR;
     }
-    if (ans[2])
-        printf("%s\n", ans + 3);
     return 0;
+}
+
+/* Sends one request to the running daemon and prints its answer. */
+static int request(const char *rundir, const char *req, int timeout_ms)
+{
+    char ans[512];
+    int rc = membalance_ask(rundir, req, ans, sizeof(ans), timeout_ms);
+
+    if (!rc && ans[2])
+        printf("%s\n", ans + 3);
+    return rc;
 }
 
 int membalance_reserve_for_domain(uint64_t need_kb)
@@ -415,6 +458,7 @@ int main_membalance(int argc, char **argv)
         { "start", membalance_cmd_start },
         { "stop", cmd_stop },
         { "status", membalance_cmd_status },
+        { "plot", membalance_cmd_plot },
         { "set", cmd_request },
         { "unset", cmd_request },
         { "policy", cmd_request },

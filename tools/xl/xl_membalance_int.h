@@ -48,6 +48,8 @@ void membalance_paths_init(paths *pt, const char *rundir);
 int membalance_mkdir_p(const char *dir);
 /* One command's usage; returns the exit status that goes with f. */
 int membalance_cmd_usage(FILE *f, const char *name);
+/* Reads a whole small file (up to 64 MiB); NULL with errno set. */
+char *membalance_slurp(const char *path);
 /* Replaces path atomically with data and a newline. */
 int membalance_write_atomic(const char *path, const char *data);
 /* A whole decimal in [lo, hi] for option opt; -1 (said) otherwise. */
@@ -55,6 +57,10 @@ int membalance_parse_long(const char *opt, const char *s, long lo, long hi,
                           long *v);
 /* "membalance: not running" on stderr; returns EXIT_DOWN. */
 int membalance_not_running(void);
+/* Sends req to the running daemon, its answer line into ans.  Returns
+ * 0 ("ok ..."), or the exit status (said on stderr). */
+int membalance_ask(const char *rundir, const char *req, char *ans,
+                   size_t len, int timeout_ms);
 /* xl membalance status (xl_membalance_status.c). */
 int membalance_cmd_status(int argc, char **argv, const char *rundir);
 /* status --watch: default and largest period, s. */
@@ -63,6 +69,14 @@ int membalance_cmd_status(int argc, char **argv, const char *rundir);
 void membalance_print_header(FILE *f, const mrx_status *st);
 void membalance_print_table(FILE *f, const mrx_status *st, int nsel,
                             char **sel);
+
+/* A domain's history from the running daemon (xl_membalance_history.c):
+ * 0, or the exit status (said).  *h is the caller's to dispose on 0. */
+int membalance_history_get(const char *rundir, const char *dom,
+                           char **doc, mrx_history *h);
+void membalance_print_history(FILE *f, const mrx_history *h);
+/* xl membalance plot. */
+int membalance_cmd_plot(int argc, char **argv, const char *rundir);
 
 /* xl membalance start. */
 int membalance_cmd_start(int argc, char **argv, const char *rundir);

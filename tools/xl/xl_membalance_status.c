@@ -30,38 +30,6 @@
 #define STALE_INTERVALS 3
 #define STALE_SLACK_MS  2000
 
-/* Reads a whole small file; NULL with errno set on failure. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (cap - len < 4096) {
-            char *nb;
-
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (64u << 20) || !(nb = realloc(buf, cap))) {
-                free(buf);
-                fclose(f);
-                errno = EFBIG;
-                return NULL;
-            }
-            buf = nb;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* ------------------------------------------------------------------ */
 /* The status table.                                                   */
 
@@ -159,7 +127,7 @@ static int load_status(const paths *pt, char **doc, mrx_status *st)
 
     if (!mrx_lock_holder(pt->pidfile))
         return membalance_not_running();
-    *doc = slurp(pt->status);
+    *doc = membalance_slurp(pt->status);
     if (!*doc) {
         fprintf(stderr, PROG ": running, but no status yet (%s: %s)\n",
                 pt->status, strerror(errno));
@@ -235,6 +203,24 @@ static int watch(const paths *pt, long secs, int nsel, char **sel)
     return watch_stop ? 0 : rc;
 }
 
+/* status --history DOMAIN [--json]. */
+static int history(const char *rundir, const char *dom, bool json)
+{
+    mrx_history h;
+    char *doc;
+    int rc = membalance_history_get(rundir, dom, &doc, &h);
+
+    if (rc)
+        return rc;
+    if (json)
+        fputs(doc, stdout);
+    else
+        membalance_print_history(stdout, &h);
+    mrx_history_dispose(&h);
+    free(doc);
+    return 0;
+}
+
 int membalance_cmd_status(int argc, char **argv, const char *rundir)
 {
     static const struct option lo[] = {
@@ -242,10 +228,12 @@ int membalance_cmd_status(int argc, char **argv, const char *rundir)
         { "prometheus", 0, 0, 'P' },
         { "long", 0, 0, 'l' },
         { "watch", 0, 0, 'w' },
+        { "history", 1, 0, 'H' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
     bool json = false, prom = false, watching = false;
+    const char *hist = NULL;
     long secs = MEMBALANCE_WATCH_S;
     char *doc;
     mrx_status st;
@@ -274,6 +262,9 @@ int membalance_cmd_status(int argc, char **argv, const char *rundir)
                 optind++;
             }
             break;
+        case 'H':
+            hist = optarg;
+            break;
         case 'h':
             return membalance_cmd_usage(stdout, "status");
         default:
@@ -285,6 +276,13 @@ int membalance_cmd_status(int argc, char **argv, const char *rundir)
                 "--json or --prometheus\n");
         return membalance_cmd_usage(stderr, "status");
     }
+    if (hist && (watching || prom || optind < argc)) {
+        fprintf(stderr, PROG ": status: --history shows one domain; not "
+                "with --watch, --prometheus or other domains\n");
+        return membalance_cmd_usage(stderr, "status");
+    }
+    if (hist)
+        return history(rundir, hist, json);
     membalance_paths_init(&pt, rundir);
     rc = load_status(&pt, &doc, &st);
     if (rc)
