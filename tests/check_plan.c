@@ -120,6 +120,26 @@ START_TEST(test_distress_first)
 }
 END_TEST
 
+/* An operator lowers a guest's max= below what it holds while it is in
+ * distress (xl membalance set D max=200m, seen on the hypervisor): the
+ * ceiling is obeyed, it goes down to 200 MiB, and its distress asks
+ * nothing above the ceiling, so another guest may grow meanwhile. */
+START_TEST(test_distress_above_ceiling)
+{
+    mrx_dom *d = add(1, 256 * MIB, 128 * MIB, 768 * MIB);
+
+    ws(d, 220 * MIB, true);
+    d->max_kb = 200 * MIB;
+    ws(add(2, 300 * MIB, 128 * MIB, 768 * MIB), 100 * MIB, false);
+    snap.host_free_kb = 1024 * MIB;
+    want[0].target_kb = 256 * MIB;
+    want[1].target_kb = 400 * MIB;
+    plan_ok();
+    ck_assert_uint_eq(out[0].target_kb, 200 * MIB);
+    ck_assert_uint_eq(out[1].target_kb, 400 * MIB);
+}
+END_TEST
+
 /* Free memory short of the distress goal: the distressed guest gets all
  * of it (36 MiB), nobody else grows, and the others give the rest
  * (52 MiB) in proportion to their headroom above their floors (100 + 96
@@ -533,6 +553,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_shrink_before_grow);
     tcase_add_test(tc, test_fistpoint_breaks_check);
     tcase_add_test(tc, test_distress_first);
+    tcase_add_test(tc, test_distress_above_ceiling);
     tcase_add_test(tc, test_stuck_donor_frees_nothing);
     tcase_add_test(tc, test_distress_short_reclaims);
     tcase_add_test(tc, test_working_set_floor);

@@ -147,9 +147,11 @@ int inv_broken(const mrx_snapshot *s, const mrx_params *p,
             }
             if (w.goal > top)
                 top = w.goal;
+            if (top > ceil)
+                top = ceil;     /* a max= lowered below what it holds */
             if (tk + p->deadband_kb < top)
                 short_d = d;
-            dneed += top - d->current_kb;
+            dneed += top > d->current_kb ? top - d->current_kb : 0;
             if (tk > d->current_kb)
                 dgot += (tk < top ? tk : top) - d->current_kb;
         }

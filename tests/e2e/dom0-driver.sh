@@ -105,6 +105,9 @@ finish() {
     for f in /var/log/xen/*membalance*; do
         [ -f "$f" ] || continue
         echo "== $f"
+        # every warning and error of the run, then the end of it
+        grep -E ' (warning|error|critical|alert|emergency): ' "$f" |
+            head -n 200 | sed 's/^/  ! /'
         tail -n 40 "$f" | sed 's/^/  | /'
     done
     echo "E2E-DONE pass=$npass fail=$nfail uptime=$(up)"

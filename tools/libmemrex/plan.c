@@ -356,10 +356,13 @@ int mrx_plan_check(const mrx_snapshot *s, const mrx_params *p,
                          " -> %" PRIu64, d->domid, d->current_kb, t);
                 return -1;
             }
-            g = MRX_MAX(mrx_dom_distress_goal(d), d->current_kb);
+            /* a max= lowered below what it holds is obeyed: no goal
+             * above the ceiling */
+            g = MRX_MIN(MRX_MAX(mrx_dom_distress_goal(d), d->current_kb),
+                        mrx_dom_ceiling(d));
             if (t + p->deadband_kb < g)
                 short_dom = d;
-            dis_need += g - d->current_kb;
+            dis_need += g > d->current_kb ? g - d->current_kb : 0;
             dis_given += t > d->current_kb ?
                          MRX_MIN(t, g) - d->current_kb : 0;
         }

@@ -179,9 +179,6 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
     unsigned n = 0;
 
     s->now_ms = mrx__xsg_now_ms();
-    rc = host_memory(x, s);
-    if (rc)
-        goto out;
     info = libxl_list_domain(x->ctx, &nb);
     if (!info) {
         xtl_log(x->b.lg, XTL_ERROR, -1, XEN, "libxl_list_domain failed");
@@ -213,7 +210,13 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
             goto out;
     }
     mrx__xt_sync(x->xt, s->now_ms, false);
-    rc = 0;
+    /* Free memory after the allocations: a balloon that grows between
+     * the two reads is then counted twice (its pages taken from free,
+     * and still to come), never missed.  Read before, it was counted
+     * in neither, and the plan gave it away again: host free sank
+     * below the reserve on the hypervisor by what one guest populated
+     * in between (240 KiB). */
+    rc = host_memory(x, s);
 
 out:
     if (info)
