@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "invariants.h"
 
@@ -993,6 +994,89 @@ START_TEST(test_history)
 }
 END_TEST
 
+/* A recording played back with the same policy decides what was
+ * decided, tick by tick (what an operator comparing policies on it
+ * relies on); with another policy it runs to the end; a line that is
+ * not a recorded tick stops it with EINVAL. */
+START_TEST(test_record_replay)
+{
+    enum { TICKS = 300 };
+    mrx_scenario *sc = load_text(mrx_scenario_default_text());
+    char path[] = "/tmp/check_sim_record.XXXXXX";
+    static uint64_t done[TICKS][16];
+    mrx_backend *b, *r;
+    mrx_engine *e;
+    mrx_params p;
+    unsigned i, k, n = 0, nd = 0;
+    FILE *f;
+    int fd = mkstemp(path), rc;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    mrx_params_default(&p);
+    b = mrx_sim_new(sc, 1, 0, inv_quiet_logger());
+    r = mrx_record_new(b, path, inv_quiet_logger());
+    ck_assert_ptr_nonnull(r);
+    e = mrx_engine_new(r, &p, inv_quiet_logger());
+    for (i = 0; i < TICKS; i++) {
+        const mrx_snapshot *s;
+
+        ck_assert_int_eq(mrx_engine_tick(e), 0);
+        s = mrx_engine_snapshot(e);
+        ck_assert_uint_le(s->n, 16);
+        for (k = 0; k < s->n; k++)
+            done[i][k] = mrx_engine_targets(e)[k].target_kb;
+        nd = s->n;
+        ck_assert_int_eq(r->ops->wait(r, p.interval_ms, -1), 0);
+    }
+    mrx_engine_free(e);
+    mrx_backend_destroy(r);             /* and b */
+
+    b = mrx_replay_new(path, inv_quiet_logger());
+    ck_assert_ptr_nonnull(b);
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    while (!(rc = mrx_engine_tick(e))) {
+        ck_assert_uint_lt(n, TICKS);
+        ck_assert_uint_eq(mrx_engine_snapshot(e)->n, nd);
+        for (k = 0; k < nd; k++)
+            ck_assert_msg(mrx_engine_targets(e)[k].target_kb == done[n][k],
+                          "tick %u domain %u: %" PRIu64 " replayed, %"
+                          PRIu64 " decided", n, k,
+                          mrx_engine_targets(e)[k].target_kb, done[n][k]);
+        n++;
+    }
+    ck_assert_int_eq(rc, -ENODATA);
+    ck_assert_uint_eq(n, TICKS);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+
+    snprintf(p.policy, sizeof(p.policy), "pressure");
+    b = mrx_replay_new(path, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (n = 0; !(rc = mrx_engine_tick(e)); n++)
+        ;
+    ck_assert_int_eq(rc, -ENODATA);
+    ck_assert_uint_eq(n, TICKS);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+
+    f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"now_ms\":1,\"domains\":[{\"domid\":1}]}\n", f);
+    fclose(f);
+    b = mrx_replay_new(path, inv_quiet_logger());
+    e = mrx_engine_new(b, &p, inv_quiet_logger());
+    for (n = 0; !(rc = mrx_engine_tick(e)); n++)
+        ;
+    ck_assert_int_eq(rc, -EINVAL);
+    ck_assert_uint_eq(n, TICKS);
+    mrx_engine_free(e);
+    mrx_backend_destroy(b);
+    unlink(path);
+    mrx_scenario_free(sc);
+}
+END_TEST
+
 /* A history document longer than the daemon keeps is refused. */
 START_TEST(test_history_bounds)
 {
@@ -1473,6 +1557,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_risefall_map_speed);
     tcase_add_test(tc, test_history);
     tcase_add_test(tc, test_history_bounds);
+    tcase_add_test(tc, test_record_replay);
     tcase_add_test(tc, test_squeezed_keys_errors);
     tcase_add_test(tc, test_inaccuracy);
     tcase_add_test(tc, test_stall);

@@ -171,6 +171,26 @@ out=$("$XLMB" status); rc=$?
 check "status still works after a bad reload" test $rc -eq 0
 "$XLMB" stop
 
+# start --record, then replay: another policy over what was sampled
+"$XLMB" start --simulate --interval 1 --speed 50 --record "$RUN/rec" --log "$RUN/log3"
+sleep 2
+"$XLMB" stop
+nrec=$(wc -l < "$RUN/rec")
+check "start --record writes a line a tick ($nrec)" test "$nrec" -ge 20
+out=$("$XLMB" replay "$RUN/rec" --policy proportional); rc=$?
+check "replay exits 0" test $rc -eq 0
+check "replay counts the ticks" grep -q "^$nrec ticks replayed with policy proportional" <<<"$out"
+check "replay lists every domain" test "$(grep -c '^grower \|^idle-1 \|^Domain-0 ' <<<"$out")" = 3
+out=$("$XLMB" replay "$RUN/rec" --policy adaptive); rc=$?
+check "replay with another policy exits 0" test $rc -eq 0 -a -n "$(grep 'with adaptive' <<<"$out")"
+out=$("$XLMB" replay "$RUN/rec" --policy nosuch 2>&1); rc=$?
+check "replay with an unknown policy exits 2" test $rc -eq 2
+out=$("$XLMB" replay "$RUN/nosuch" 2>&1); rc=$?
+check "replay of no file exits 1" test $rc -eq 1
+echo '{"now_ms":5,"host_total_kb":1,"domains":"x"}' >> "$RUN/rec"
+out=$("$XLMB" replay "$RUN/rec" 2>&1); rc=$?
+check "replay of a broken line exits 1 naming it ($out)" test $rc -eq 1 -a -n "$(grep "rec:$((nrec + 1)):" <<<"$out")"
+
 # after start-up the daemon never forks or execs
 if command -v strace >/dev/null; then
     # LeakSanitizer cannot run under ptrace

@@ -368,7 +368,7 @@ mx_phase() {
     result mx_final "policy=$P$(per_role '"\(.target_kb),\(.floor_kb),\(.max_kb)"')"
     # what the load-driven policies saw at the end (load1 x100, as the
     # agent reports it): the simulator's load model is checked on it
-    result mx_load1 "policy=$P$(per_role '"\(.load1 // "-")"')"
+    result mx_load1 "policy=$P$(per_role '"\(.guest.load1 // "-")"')"
     result mx_counters "policy=$P daemon_cpu_s=$(awk '{ print ($14 + $15) / 100 }' "/proc/${dpid:-none}/stat" 2>/dev/null)" \
         "$(jq -c '{tick_ms, tick_sample_ms} + .counters' "/run/mx-$P.json" 2>/dev/null)"
     [ "$P" = proportional ] && mx_shares "/run/mx-$P.json" "$conf_ok"

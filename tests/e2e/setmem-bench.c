@@ -21,8 +21,10 @@
  *       XenStore memory/target, hypervisor maximum) without forking xl.
  *
  *   setmem-bench free [-i MS] [-c COUNT]
- *       Prints "free_kb N" (host free memory from xc_physinfo) every MS
- *       milliseconds, COUNT times (0: forever).
+ *       Prints "free_kb N scrub_kb S" every MS milliseconds, COUNT times
+ *       (0: forever): host free memory as libxl_get_free_memory and the
+ *       daemon count it (free and being scrubbed, less claims), and the
+ *       part being scrubbed.
  *
  *   setmem-bench settle [-w SECS] DOMID KB
  *       Sets the target to KB by the daemon's path, waits (at most SECS,
@@ -237,9 +239,25 @@ static int do_info(bench *b)
     return 0;
 }
 
+/* Host free memory in KiB as libxl_get_free_memory and the daemon count
+ * it: free and being scrubbed (allocatable: Xen scrubs what it hands
+ * out), less what claims have promised; scrub_kb, the part being
+ * scrubbed, apart. */
+static uint64_t host_free_kb(const xc_physinfo_t *pi, uint64_t *scrub_kb)
+{
+    uint64_t pages = pi->free_pages + pi->scrub_pages;
+
+    pages = pages > pi->outstanding_pages ? pages - pi->outstanding_pages
+                                          : 0;
+    if (scrub_kb)
+        *scrub_kb = pi->scrub_pages * (XC_PAGE_SIZE / 1024);
+    return pages * (XC_PAGE_SIZE / 1024);
+}
+
 static int do_free(bench *b, int interval_ms, int count)
 {
     xc_physinfo_t pi;
+    uint64_t fr, scrub;
     int i;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -249,8 +267,8 @@ static int do_free(bench *b, int interval_ms, int count)
             perror("xc_physinfo");
             return 1;
         }
-        printf("free_kb %" PRIu64 "\n",
-               (uint64_t)pi.free_pages * (XC_PAGE_SIZE / 1024));
+        fr = host_free_kb(&pi, &scrub);
+        printf("free_kb %" PRIu64 " scrub_kb %" PRIu64 "\n", fr, scrub);
         usleep(interval_ms * 1000);
     }
     return 0;
@@ -412,7 +430,7 @@ static int do_watch(bench *b, int interval_ms, int every, double up0,
         fprintf(m, "E2E-TRACE phase=%s t=%.1f free_kb=", phase,
                 uptime_s() - up0);
         put_num(m, xc_physinfo(b->xch, &pi) ? -1LL :
-                (long long)(pi.free_pages * (XC_PAGE_SIZE / 1024)), "");
+                (long long)host_free_kb(&pi, NULL), "");
         for (i = 0; i < n; i++) {
             fprintf(m, " %s=", doms[i]);
             put_num(m, current_kb(b, id[i]), ",");

@@ -27,6 +27,9 @@ tools_libmemrex_libmemrex_core_la_SOURCES = \
 	tools/libmemrex/json_get.h \
 	tools/libmemrex/json_get.c \
 	tools/libmemrex/history.c \
+	tools/libmemrex/record.c \
+	tools/libmemrex/replay.c \
+	tools/libmemrex/guest_format.c \
 	tools/libmemrex/history_parse.c \
 	tools/libmemrex/sim.c \
 	tools/libmemrex/sim_guest.c \

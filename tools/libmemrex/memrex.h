@@ -602,6 +602,23 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
 void mrx_status_dispose(mrx_status *st);
 
 /* ------------------------------------------------------------------ */
+/* Recording and replay (record.c, replay.c): every tick's sample as   */
+/* one JSON line, played back to an engine with any policy.            */
+
+#define MRX_RECORD_MAX_BYTES ((uint64_t)64 << 20)  /* then FILE.1 */
+#define MRX_RECORD_MAX_DOMS  4096                  /* per recorded tick */
+
+/* A backend that samples through inner and appends each sample to
+ * path (rotated at MRX_RECORD_MAX_BYTES); it owns inner.  NULL (said
+ * on lg) when path cannot be opened. */
+mrx_backend *mrx_record_new(mrx_backend *inner, const char *path,
+                            xentoollog_logger *lg);
+/* A backend whose samples are the ticks recorded in path, in order
+ * (-ENODATA after the last; -EINVAL, said, for a line that does not
+ * parse); targets and caps change nothing; waits take no time. */
+mrx_backend *mrx_replay_new(const char *path, xentoollog_logger *lg);
+
+/* ------------------------------------------------------------------ */
 /* History: the last hour of each domain the engine sees (history.c,   */
 /* docs/status-json.md): a point every MRX_HIST_STEP_MS, the newest    */
 /* MRX_HIST_POINTS, and its last MRX_HIST_CHANGES target changes.      */

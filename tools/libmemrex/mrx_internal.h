@@ -222,6 +222,19 @@ void mrx__filter_apply(mrx_filter *f, const mrx_params *p, uint64_t now_ms,
                       uint64_t host_total_kb, mrx_dom *d);
 
 /* What the engine remembers of a domain between ticks. */
+/* The largest domid of a domain (Xen's DOMID_FIRST_RESERVED - 1). */
+#define MRX_DOMID_MAX 0x7fef
+
+/* A guest's stats as its report text (guest_format.c); the length, or
+ * -1 when it does not fit. */
+int mrx__guest_report_format(const mrx_guest_stats *gs, char *buf,
+                             size_t len);
+/* One recorded tick (record.c): the line (caller frees), and s from
+ * one; positive errno with why filled. */
+char *mrx__record_line(const mrx_snapshot *s);
+int mrx__record_parse(const char *line, mrx_snapshot *s, char *why,
+                      size_t len);
+
 /* A domain's history (history.c); NULL until its first point. */
 typedef struct mrx_hist mrx_hist;
 /* Adds d's point at now_ms if a step has passed since the last one. */

@@ -327,10 +327,10 @@ static int from_cfg(mrx__cfg *cfg, const char *what, FILE *report,
     }
     for (j = 0; j < sc->ndom; j++) {
         if (sc->dom[j].domid < 0) {
-            while (next_id <= 0x7fef &&
+            while (next_id <= MRX_DOMID_MAX &&
                    (taken[next_id / 8] & (1u << (next_id % 8))))
                 next_id++;
-            if (next_id > 0x7fef) {
+            if (next_id > MRX_DOMID_MAX) {
                 fprintf(report, "%s: out of domids\n", what);
                 goto out;
             }

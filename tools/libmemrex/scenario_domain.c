@@ -160,7 +160,7 @@ static int parse_key(mrx_simdom_spec *d, const char *k, const char *v)
         return 0;
     }
     if (!strcmp(k, "domid")) {
-        rc = scenario_parse_uint(v, 0x7fefUL, &u);
+        rc = scenario_parse_uint(v, MRX_DOMID_MAX, &u);
         d->domid = (int)u;
         return rc;
     }

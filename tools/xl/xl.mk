@@ -7,6 +7,7 @@ tools_xl_xl_membalance_SOURCES = \
 	tools/xl/xl_membalance_start.c \
 	tools/xl/xl_membalance_status.c \
 	tools/xl/xl_membalance_history.c \
+	tools/xl/xl_membalance_replay.c \
 	tools/xl/xl_membalance_prom.c \
 	tools/xl/xl_membalance_prom.h \
 	tools/xl/xl_membalance_main.c

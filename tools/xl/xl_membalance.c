@@ -81,7 +81,7 @@ int membalance_mkdir_p(const char *dir)
     X("start", "[-F] [-c CONFIG] [--check] [-p PIDFILE] [--policy P]\n"     \
       "        [--interval S] [--dry-run] [--restore-on-exit] [--log FILE]\n" \
       "        [--verbose] [--quiet] [--simulate[=SCENARIO]] [--duration S]\n" \
-      "        [--speed X] [--seed N]",                                     \
+      "        [--speed X] [--seed N] [--record FILE]",                     \
       "start the balancer (a daemon unless -F; --check: only check the\n"   \
       "        configuration)")                                             \
     X("stop", "", "stop the running balancer")                              \
@@ -101,6 +101,9 @@ int membalance_mkdir_p(const char *dir)
     X("policy", "NAME", "switch the balancing policy at runtime")           \
     X("reserve", "SIZE [--timeout S]",                                      \
       "free SIZE of host memory for a domain to be built")                  \
+    X("replay", "FILE [--policy P] [-c CONFIG]",                          \
+      "run a policy over a recording (start --record) and set what it\n"  \
+      "        decides beside what was done")                               \
     X("list-policies", "", "list the balancing policies")
 
 #define HELP_ENTRY(n, a, w) { n, a, w },
@@ -459,6 +462,7 @@ int main_membalance(int argc, char **argv)
         { "stop", cmd_stop },
         { "status", membalance_cmd_status },
         { "plot", membalance_cmd_plot },
+        { "replay", membalance_cmd_replay },
         { "set", cmd_request },
         { "unset", cmd_request },
         { "policy", cmd_request },

@@ -78,6 +78,9 @@ void membalance_print_history(FILE *f, const mrx_history *h);
 /* xl membalance plot. */
 int membalance_cmd_plot(int argc, char **argv, const char *rundir);
 
+/* xl membalance replay (xl_membalance_replay.c). */
+int membalance_cmd_replay(int argc, char **argv, const char *rundir);
+
 /* xl membalance start. */
 int membalance_cmd_start(int argc, char **argv, const char *rundir);
 

@@ -32,6 +32,7 @@ typedef struct start_opts {
     bool foreground, quiet, simulate, speed_set, dry_run, verbose, restore;
     bool check;
     const char *config, *policy, *scenario, *rundir, *pidfile, *logfile;
+    const char *record;          /* --record FILE */
     FILE *logf;                  /* where the logger writes */
     long interval_s;
     long duration_s;
@@ -336,15 +337,18 @@ int membalance_cmd_start(int argc, char **argv, const char *rundir)
         { "verbose", 0, 0, 'v' },
         { "restore-on-exit", 0, 0, 'R' },
         { "check", 0, 0, 'C' },
+        { "record", 1, 0, 'r' },
         { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
     start_opts o = { .interval_s = -1, .duration_s = -1 };
     char logbuf[300], cfgbuf[300], scbuf[300], pidbuf[300], dirbuf[256];
+    char recbuf[300];
     paths pt;
     mrx_params p;
     mrx_scenario *sc = NULL;
     mrx_backend *b = NULL;
+    mrx_backend *eb = NULL;      /* what the engine samples: b, recorded */
     mrx_engine *e = NULL;
     mrx_ctl *ctl = NULL;
     xentoollog_logger *lg = NULL;
@@ -366,6 +370,7 @@ int membalance_cmd_start(int argc, char **argv, const char *rundir)
         case 'R': o.restore = true; break;
         case 'C': o.check = true; break;
         case 'l': o.logfile = optarg; break;
+        case 'r': o.record = optarg; break;
         case 'S': o.simulate = true; o.scenario = optarg; break;
         case 'i':
             if (membalance_parse_long("--interval", optarg, 1, 3600, &o.interval_s))
@@ -409,6 +414,7 @@ int membalance_cmd_start(int argc, char **argv, const char *rundir)
         absolute(o.scenario, scbuf, sizeof(scbuf), &o.scenario) ||
         absolute(o.pidfile, pidbuf, sizeof(pidbuf), &o.pidfile) ||
         absolute(o.logfile, logbuf, sizeof(logbuf), &o.logfile) ||
+        absolute(o.record, recbuf, sizeof(recbuf), &o.record) ||
         absolute(rundir, dirbuf, sizeof(dirbuf), &rundir))
         return EXIT_USAGE;
 
@@ -541,7 +547,12 @@ int membalance_cmd_start(int argc, char **argv, const char *rundir)
         goto out;
     if (check_host(b, &p, lg))
         goto out;
-    e = mrx_engine_new(b, &p, lg);
+    eb = b;
+    if (o.record && !(eb = mrx_record_new(b, o.record, lg))) {
+        fprintf(stderr, PROG ": cannot record to %s\n", o.record);
+        goto out;
+    }
+    e = mrx_engine_new(eb, &p, lg);
     if (!e) {
         fprintf(stderr, PROG ": cannot start the engine\n");
         goto out;
@@ -568,7 +579,7 @@ out:
     unlink(pt.status);
     mrx_ctl_close(ctl);
     mrx_engine_free(e);
-    mrx_backend_destroy(b);
+    mrx_backend_destroy(eb ? eb : b);     /* a recorder owns b */
     mrx_scenario_free(sc);
     if (sfd >= 0)
         close(sfd);

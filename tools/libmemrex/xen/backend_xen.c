@@ -212,10 +212,7 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
     mrx__xt_sync(x->xt, s->now_ms, false);
     /* Free memory after the allocations: a balloon that grows between
      * the two reads is then counted twice (its pages taken from free,
-     * and still to come), never missed.  Read before, it was counted
-     * in neither, and the plan gave it away again: host free sank
-     * below the reserve on the hypervisor by what one guest populated
-     * in between (240 KiB). */
+     * and still to come), never in neither. */
     rc = host_memory(x, s);
 
 out:
