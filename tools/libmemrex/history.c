@@ -18,6 +18,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "mrx_internal.h"
+#include "json_get.h"
 #include "engine_impl.h"
 
 struct mrx_hist {
@@ -85,22 +86,11 @@ int mrx__hist_change(mrx_hist **hp, uint64_t now_ms, uint64_t from_kb,
     return 0;
 }
 
-static void str(yajl_gen g, const char *s)
-{
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kv_u(yajl_gen g, const char *k, uint64_t v)
-{
-    str(g, k);
-    yajl_gen_integer(g, (long long)v);
-}
-
 static void gen_points(yajl_gen g, const mrx_hist *h)
 {
     unsigned k, i;
 
-    str(g, "points");
+    mrx__json_str(g, "points");
     yajl_gen_array_open(g);
     for (k = 0; h && k < h->npoint; k++) {
         const mrx_hist_point *p;
@@ -109,13 +99,13 @@ static void gen_points(yajl_gen g, const mrx_hist *h)
             MRX_HIST_POINTS;
         p = &h->point[i];
         yajl_gen_map_open(g);
-        kv_u(g, "t_ms", p->t_ms);
-        kv_u(g, "current_kb", p->current_kb);
-        kv_u(g, "target_kb", p->target_kb);
-        kv_u(g, "used_kb", p->used_kb);
-        kv_u(g, "demand_kb", p->demand_kb);
-        kv_u(g, "psi_some10", p->psi_some10);
-        str(g, "distress");
+        mrx__json_kv_u(g, "t_ms", p->t_ms);
+        mrx__json_kv_u(g, "current_kb", p->current_kb);
+        mrx__json_kv_u(g, "target_kb", p->target_kb);
+        mrx__json_kv_u(g, "used_kb", p->used_kb);
+        mrx__json_kv_u(g, "demand_kb", p->demand_kb);
+        mrx__json_kv_u(g, "psi_some10", p->psi_some10);
+        mrx__json_str(g, "distress");
         yajl_gen_bool(g, p->distress);
         yajl_gen_map_close(g);
     }
@@ -126,7 +116,7 @@ static void gen_changes(yajl_gen g, const mrx_hist *h)
 {
     unsigned k, i;
 
-    str(g, "changes");
+    mrx__json_str(g, "changes");
     yajl_gen_array_open(g);
     for (k = 0; h && k < h->nchange; k++) {
         const mrx_hist_change *c;
@@ -135,11 +125,11 @@ static void gen_changes(yajl_gen g, const mrx_hist *h)
             MRX_HIST_CHANGES;
         c = &h->change[i];
         yajl_gen_map_open(g);
-        kv_u(g, "t_ms", c->t_ms);
-        kv_u(g, "from_kb", c->from_kb);
-        kv_u(g, "to_kb", c->to_kb);
-        str(g, "reason");
-        str(g, c->reason);
+        mrx__json_kv_u(g, "t_ms", c->t_ms);
+        mrx__json_kv_u(g, "from_kb", c->from_kb);
+        mrx__json_kv_u(g, "to_kb", c->to_kb);
+        mrx__json_str(g, "reason");
+        mrx__json_str(g, c->reason);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -150,9 +140,7 @@ char *mrx_engine_history_json(const mrx_engine *e, uint32_t domid)
     const mrx_snapshot *s = mrx_engine_snapshot(e);
     const mrx_dom *d = mrx_snapshot_find(s, domid);
     const mrx_rec *r = mrx__engine_rec(e, domid);
-    const unsigned char *buf;
     char *res = NULL;
-    size_t len;
     yajl_gen g;
 
     if (!d || !r) {
@@ -166,22 +154,17 @@ char *mrx_engine_history_json(const mrx_engine *e, uint32_t domid)
     }
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    kv_u(g, "version", MRX_HISTORY_VERSION);
-    kv_u(g, "domid", d->domid);
-    str(g, "name");
-    str(g, d->name);
-    kv_u(g, "now_ms", s->now_ms);
-    kv_u(g, "time", (uint64_t)time(NULL));
-    kv_u(g, "step_ms", MRX_HIST_STEP_MS);
+    mrx__json_kv_u(g, "version", MRX_HISTORY_VERSION);
+    mrx__json_kv_u(g, "domid", d->domid);
+    mrx__json_str(g, "name");
+    mrx__json_str(g, d->name);
+    mrx__json_kv_u(g, "now_ms", s->now_ms);
+    mrx__json_kv_u(g, "time", (uint64_t)time(NULL));
+    mrx__json_kv_u(g, "step_ms", MRX_HIST_STEP_MS);
     gen_points(g, r->hist);
     gen_changes(g, r->hist);
     yajl_gen_map_close(g);
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
-        (res = malloc(len + 1))) {
-        memcpy(res, buf, len);
-        res[len] = '\0';
-    }
-    yajl_gen_free(g);
+    res = mrx__json_take(g);
     if (!res)
         errno = ENOMEM;
     return res;

@@ -4,6 +4,9 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "mrx_internal.h"
 #include "json_get.h"
 
@@ -44,4 +47,30 @@ bool mrx__json_b(yajl_val v, const char *k)
     yajl_val n = mrx__json_get(v, k, yajl_t_any);
 
     return n && YAJL_IS_TRUE(n);
+}
+
+void mrx__json_str(yajl_gen g, const char *s)
+{
+    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+void mrx__json_kv_u(yajl_gen g, const char *k, uint64_t v)
+{
+    mrx__json_str(g, k);
+    yajl_gen_integer(g, (long long)v);
+}
+
+char *mrx__json_take(yajl_gen g)
+{
+    const unsigned char *buf;
+    char *res = NULL;
+    size_t len;
+
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
+        (res = malloc(len + 1))) {
+        memcpy(res, buf, len);
+        res[len] = '\0';
+    }
+    yajl_gen_free(g);
+    return res;
 }

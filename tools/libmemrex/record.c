@@ -43,60 +43,42 @@ typedef struct recorder {
 #define LOG(r, lvl, err, ...) \
     xtl_log((r)->b.lg, XTL_##lvl, err, "membalance", __VA_ARGS__)
 
-static void str(yajl_gen g, const char *s)
-{
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kv_u(yajl_gen g, const char *k, uint64_t v)
-{
-    str(g, k);
-    yajl_gen_integer(g, (long long)v);
-}
-
 char *mrx__record_line(const mrx_snapshot *s)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
-    const unsigned char *buf;
     char report[REPORT_MAX], *res = NULL;
-    size_t len;
     unsigned i;
 
     if (!g)
         return NULL;
     yajl_gen_map_open(g);
-    kv_u(g, "now_ms", s->now_ms);
-    kv_u(g, "host_total_kb", s->host_total_kb);
-    kv_u(g, "host_free_kb", s->host_free_kb);
-    str(g, "domains");
+    mrx__json_kv_u(g, "now_ms", s->now_ms);
+    mrx__json_kv_u(g, "host_total_kb", s->host_total_kb);
+    mrx__json_kv_u(g, "host_free_kb", s->host_free_kb);
+    mrx__json_str(g, "domains");
     yajl_gen_array_open(g);
     for (i = 0; i < s->n; i++) {
         const mrx_dom *d = &s->dom[i];
 
         yajl_gen_map_open(g);
-        kv_u(g, "domid", d->domid);
-        str(g, "name");
-        str(g, d->name);
-        kv_u(g, "current_kb", d->current_kb);
-        kv_u(g, "target_kb", d->target_kb);
-        kv_u(g, "static_max_kb", d->static_max_kb);
-        kv_u(g, "cpu_cap", d->cpu_cap > 0 ? (uint64_t)d->cpu_cap : 0);
-        kv_u(g, "vcpus", d->vcpus);
+        mrx__json_kv_u(g, "domid", d->domid);
+        mrx__json_str(g, "name");
+        mrx__json_str(g, d->name);
+        mrx__json_kv_u(g, "current_kb", d->current_kb);
+        mrx__json_kv_u(g, "target_kb", d->target_kb);
+        mrx__json_kv_u(g, "static_max_kb", d->static_max_kb);
+        mrx__json_kv_u(g, "cpu_cap", d->cpu_cap > 0 ? (uint64_t)d->cpu_cap : 0);
+        mrx__json_kv_u(g, "vcpus", d->vcpus);
         if (d->gs.valid &&
             mrx__guest_report_format(&d->gs, report, sizeof(report)) > 0) {
-            str(g, "report");
-            str(g, report);
+            mrx__json_str(g, "report");
+            mrx__json_str(g, report);
         }
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
-        (res = malloc(len + 1))) {
-        memcpy(res, buf, len);
-        res[len] = '\0';
-    }
-    yajl_gen_free(g);
+    res = mrx__json_take(g);
     return res;
 }
 

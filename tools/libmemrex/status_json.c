@@ -17,6 +17,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "mrx_internal.h"
+#include "json_get.h"
 #include "guest_report.h"
 
 #ifndef PACKAGE_VERSION
@@ -28,26 +29,15 @@
 static const char *const key_name[K_NKEYS] = { MRX_REPORT_KEYS(KEY_NAME) };
 #undef KEY_NAME
 
-static void str(yajl_gen g, const char *s)
-{
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void kv_u(yajl_gen g, const char *k, uint64_t v)
-{
-    str(g, k);
-    yajl_gen_integer(g, (long long)v);
-}
-
 static void kv_s(yajl_gen g, const char *k, const char *v)
 {
-    str(g, k);
-    str(g, v);
+    mrx__json_str(g, k);
+    mrx__json_str(g, v);
 }
 
 static void kv_b(yajl_gen g, const char *k, bool v)
 {
-    str(g, k);
+    mrx__json_str(g, k);
     yajl_gen_bool(g, v);
 }
 
@@ -68,50 +58,50 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     const mrx_rec *r = mrx__engine_rec(e, d->domid);
 
     yajl_gen_map_open(g);
-    kv_u(g, "domid", d->domid);
+    mrx__json_kv_u(g, "domid", d->domid);
     kv_s(g, "name", d->name);
     kv_b(g, "managed", d->managed);
     kv_s(g, "policy", d->policy[0] ? d->policy : mrx_engine_params(e)->policy);
-    kv_u(g, "current_kb", d->current_kb);
-    kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
-    kv_u(g, "min_kb", MRX_MIN(d->min_kb, mrx_dom_ceiling(d)));
-    kv_u(g, "floor_kb", effective_floor(d, o));
-    kv_u(g, "max_kb", mrx_dom_ceiling(d));
-    kv_u(g, "static_max_kb", d->static_max_kb);
-    kv_u(g, "weight", d->weight);
-    kv_u(g, "demand_kb", d->gs.valid ? d->gs.committed_kb : 0);
+    mrx__json_kv_u(g, "current_kb", d->current_kb);
+    mrx__json_kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
+    mrx__json_kv_u(g, "min_kb", MRX_MIN(d->min_kb, mrx_dom_ceiling(d)));
+    mrx__json_kv_u(g, "floor_kb", effective_floor(d, o));
+    mrx__json_kv_u(g, "max_kb", mrx_dom_ceiling(d));
+    mrx__json_kv_u(g, "static_max_kb", d->static_max_kb);
+    mrx__json_kv_u(g, "weight", d->weight);
+    mrx__json_kv_u(g, "demand_kb", d->gs.valid ? d->gs.committed_kb : 0);
     kv_b(g, "agent", d->gs.valid);
     kv_b(g, "pressure", d->distress);
     kv_b(g, "distress", d->distress);
-    kv_u(g, "offset_kb", d->offset_kb);
-    kv_u(g, "used_kb", d->used_kb);
-    kv_u(g, "margin_kb", d->margin_kb);
+    mrx__json_kv_u(g, "offset_kb", d->offset_kb);
+    mrx__json_kv_u(g, "used_kb", d->used_kb);
+    mrx__json_kv_u(g, "margin_kb", d->margin_kb);
     kv_b(g, "stuck", d->stuck);
     if (d->gs.valid) {
-        str(g, "guest");
+        mrx__json_str(g, "guest");
         yajl_gen_map_open(g);
-        kv_u(g, "total_kb", d->gs.total_kb);
-        kv_u(g, "free_kb", d->gs.free_kb);
-        kv_u(g, "available_kb", d->gs.available_kb);
-        kv_u(g, "committed_kb", d->gs.committed_kb);
-        kv_u(g, "swap_total_kb", d->gs.swap_total_kb);
-        kv_u(g, "swap_free_kb", d->gs.swap_free_kb);
-        kv_u(g, "load1", d->gs.load1);
-        kv_u(g, "seq", d->gs.seq);
+        mrx__json_kv_u(g, "total_kb", d->gs.total_kb);
+        mrx__json_kv_u(g, "free_kb", d->gs.free_kb);
+        mrx__json_kv_u(g, "available_kb", d->gs.available_kb);
+        mrx__json_kv_u(g, "committed_kb", d->gs.committed_kb);
+        mrx__json_kv_u(g, "swap_total_kb", d->gs.swap_total_kb);
+        mrx__json_kv_u(g, "swap_free_kb", d->gs.swap_free_kb);
+        mrx__json_kv_u(g, "load1", d->gs.load1);
+        mrx__json_kv_u(g, "seq", d->gs.seq);
         if (d->gs.psi) {
-            kv_u(g, key_name[K_PSI_SOME10], d->gs.psi_some10);
-            kv_u(g, key_name[K_PSI_SOME60], d->gs.psi_some60);
-            kv_u(g, key_name[K_PSI_FULL10], d->gs.psi_full10);
-            kv_u(g, key_name[K_PSI_FULL60], d->gs.psi_full60);
-            kv_u(g, key_name[K_PSI_SOME_US], d->gs.psi_some_us);
-            kv_u(g, key_name[K_PSI_FULL_US], d->gs.psi_full_us);
+            mrx__json_kv_u(g, key_name[K_PSI_SOME10], d->gs.psi_some10);
+            mrx__json_kv_u(g, key_name[K_PSI_SOME60], d->gs.psi_some60);
+            mrx__json_kv_u(g, key_name[K_PSI_FULL10], d->gs.psi_full10);
+            mrx__json_kv_u(g, key_name[K_PSI_FULL60], d->gs.psi_full60);
+            mrx__json_kv_u(g, key_name[K_PSI_SOME_US], d->gs.psi_some_us);
+            mrx__json_kv_u(g, key_name[K_PSI_FULL_US], d->gs.psi_full_us);
         }
         yajl_gen_map_close(g);
     }
     if (d->cpu_cap >= 0)
-        kv_u(g, "cpu_cap", (uint64_t)d->cpu_cap);
+        mrx__json_kv_u(g, "cpu_cap", (uint64_t)d->cpu_cap);
     kv_s(g, "last", r && r->last[0] ? r->last : "");
-    kv_u(g, "last_change_ms", r ? r->last_change_ms : 0);
+    mrx__json_kv_u(g, "last_change_ms", r ? r->last_change_ms : 0);
     yajl_gen_map_close(g);
 }
 
@@ -121,8 +111,6 @@ char *mrx_engine_status_json(const mrx_engine *e)
     const mrx_decision *o = mrx_engine_targets(e);
     const mrx_counters *c = mrx_engine_counters(e);
     const mrx_params *p = mrx_engine_params(e);
-    const unsigned char *buf;
-    size_t len;
     char *res = NULL;
     unsigned i;
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -131,42 +119,35 @@ char *mrx_engine_status_json(const mrx_engine *e)
         return NULL;
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    kv_u(g, "version", MRX_STATUS_VERSION);
-    kv_u(g, "pid", (uint64_t)getpid());
+    mrx__json_kv_u(g, "version", MRX_STATUS_VERSION);
+    mrx__json_kv_u(g, "pid", (uint64_t)getpid());
     kv_s(g, "daemon_version", PACKAGE_VERSION);
     kv_s(g, "policy", p->policy);
     kv_s(g, "backend", mrx__engine_backend_name(e));
-    kv_u(g, "interval_ms", p->interval_ms);
-    kv_u(g, "now_ms", s->now_ms);
-    kv_u(g, "time", (uint64_t)time(NULL));
-    kv_u(g, "tick_age_ms", mrx__engine_tick_age_ms(e));
-    kv_u(g, "tick_ms", mrx__engine_tick_cost(e)->total_ms);
-    kv_u(g, "tick_sample_ms", mrx__engine_tick_cost(e)->sample_ms);
-    kv_u(g, "host_total_kb", s->host_total_kb);
-    kv_u(g, "host_free_kb", s->host_free_kb);
-    kv_u(g, "host_reserve_kb", p->host_reserve_kb);
-    str(g, "counters");
+    mrx__json_kv_u(g, "interval_ms", p->interval_ms);
+    mrx__json_kv_u(g, "now_ms", s->now_ms);
+    mrx__json_kv_u(g, "time", (uint64_t)time(NULL));
+    mrx__json_kv_u(g, "tick_age_ms", mrx__engine_tick_age_ms(e));
+    mrx__json_kv_u(g, "tick_ms", mrx__engine_tick_cost(e)->total_ms);
+    mrx__json_kv_u(g, "tick_sample_ms", mrx__engine_tick_cost(e)->sample_ms);
+    mrx__json_kv_u(g, "host_total_kb", s->host_total_kb);
+    mrx__json_kv_u(g, "host_free_kb", s->host_free_kb);
+    mrx__json_kv_u(g, "host_reserve_kb", p->host_reserve_kb);
+    mrx__json_str(g, "counters");
     yajl_gen_map_open(g);
-    kv_u(g, "ticks", c->ticks);
-    kv_u(g, "reallocations", c->reallocations);
-    kv_u(g, "apply_errors", c->apply_errors);
-    kv_u(g, "stuck_events", c->stuck_events);
-    kv_u(g, "invariant_violations", c->invariant_violations);
+    mrx__json_kv_u(g, "ticks", c->ticks);
+    mrx__json_kv_u(g, "reallocations", c->reallocations);
+    mrx__json_kv_u(g, "apply_errors", c->apply_errors);
+    mrx__json_kv_u(g, "stuck_events", c->stuck_events);
+    mrx__json_kv_u(g, "invariant_violations", c->invariant_violations);
     yajl_gen_map_close(g);
-    str(g, "domains");
+    mrx__json_str(g, "domains");
     yajl_gen_array_open(g);
     for (i = 0; i < s->n; i++)
         gen_dom(g, e, &s->dom[i], c->ticks ? &o[i] : NULL);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
 
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
-        res = malloc(len + 1);
-        if (res) {
-            memcpy(res, buf, len);
-            res[len] = '\0';
-        }
-    }
-    yajl_gen_free(g);
+    res = mrx__json_take(g);
     return res;
 }
