@@ -448,6 +448,11 @@ if [ -n "$reason" ]; then
     echo "----- last lines of the serial console -----"
     tail -n 40 "$LOG.txt"
     echo ""
+    # Last, so that a CI log cut to its tail still names what failed.
+    if [ "$nfail" != 0 ]; then
+        echo "----- failed verdicts and the daemon's warnings -----"
+        grep -aE '^E2E-ASSERT FAIL |^  ! ' "$LOG.txt" | tail -n 30 || true
+    fi
     echo "E2E: FAILED: $reason ($npass passed, $nfail failed)"
     exit 1
 fi
