@@ -57,9 +57,8 @@ typedef struct mrx_guest_stats {
     uint64_t swap_in;        /* cumulative pages (pswpin) */
     uint64_t swap_out;       /* cumulative pages (pswpout) */
     uint32_t sla_metric;     /* application metric (e.g. ms), 0 = none */
-    /* Memory pressure stall information (Linux PSI, /proc/pressure/
-     * memory): averages in percent x100, totals in microseconds; psi
-     * false when the kernel has none. */
+    /* Linux PSI (/proc/pressure/memory), psi false when the kernel has
+     * none: averages in percent x100, totals in microseconds. */
     bool psi;
     uint32_t psi_some10, psi_some60, psi_full10, psi_full60;
     uint64_t psi_some_us, psi_full_us;
@@ -91,17 +90,11 @@ typedef struct mrx_dom {
     /* From the engine: balloon does not follow its target. */
     bool stuck;
     /* From the engine, for domains under the working-set rule (managed,
-     * a policy other than static, a valid report); 0 / false otherwise.
-     * offset_kb: memory the domain holds that the guest does not see
-     * (allocation - MemTotal, measured when the balloon is settled);
-     * used_kb: allocation the guest uses now, offset + MemTotal -
-     * MemAvailable; margin_kb: MemAvailable the guest must keep;
-     * distress: below the margin, swapping in, or stalled on memory
-     * (docs/policies.md). */
-    uint64_t offset_kb;
-    uint64_t used_kb;
-    uint64_t margin_kb;
-    bool distress;
+     * not static, a valid report), else 0 (docs/policies.md). */
+    uint64_t offset_kb;      /* held but unseen: allocation - MemTotal */
+    uint64_t used_kb;        /* offset + MemTotal - MemAvailable */
+    uint64_t margin_kb;      /* MemAvailable the guest must keep */
+    bool distress;           /* below margin, swapping in, or stalled */
     /* Policy governing this domain ("" = the global one). */
     char policy[MRX_POLICY_LEN];
 } mrx_dom;
@@ -205,8 +198,7 @@ typedef struct mrx_params {
     uint32_t stuck_after_ms;     /* no progress this long: stuck */
     uint32_t stuck_hold_ms;      /* leave a stuck domain alone this long */
     uint32_t stale_after_ms;     /* agent seq unchanged this long: stale */
-    uint32_t boot_grace_ms;      /* a new domain without a report is left
-                                  * alone this long (being built) */
+    uint32_t boot_grace_ms;      /* a new domain left alone, no report */
     uint64_t distress_margin_kb; /* MemAvailable a guest keeps ... */
     uint32_t distress_margin_pct;/* ... or this percent of MemTotal */
     uint32_t distress_stall_pct; /* PSI some avg10 (x100) of distress */
@@ -214,9 +206,8 @@ typedef struct mrx_params {
     unsigned filter_k;           /* samples in its mean, <= MRX_FILTER_K */
     unsigned fistpoints;         /* MRX_FIST_*, tests only */
     bool dry_run;                /* decide and log, never set targets */
-    /* Xen: targets are set directly (hypercall + XenStore write) and
-     * libxl told at most this often per domain; 0: through libxl
-     * every time (docs/architecture.md, "Setting a target"). */
+    /* Xen: targets set directly, libxl told at most this often per
+     * domain; 0: through libxl (docs/architecture.md). */
     uint32_t libxl_sync_ms;
 
     mrx_adaptive_params adaptive;
@@ -340,8 +331,7 @@ void mrx_backend_destroy(mrx_backend *b);
 
 typedef struct mrx_scenario mrx_scenario;
 
-/* Reads a scenario in xl cfg syntax; errors go to report, naming the
- * file and line.  Returns 0 or an errno value. */
+/* Reads a scenario (xl cfg syntax); errors to report with file:line. */
 int mrx_scenario_load(const char *path, FILE *report, mrx_scenario **out);
 int mrx_scenario_parse(const char *text, const char *what, FILE *report,
                        mrx_scenario **out);
@@ -377,25 +367,18 @@ void mrx_sim_totals_get(const mrx_backend *b, mrx_sim_totals *t);
  * once, when its time has come: 1 with kb and timeout_ms filled, for
  * the caller to pass to mrx_engine_reserve; 0 when none is due. */
 int mrx_sim_reserve_due(mrx_backend *b, uint64_t *kb, uint32_t *timeout_ms);
-/* Builds the scenario's domain called name now, taking its memory from
- * free memory (a domain a build event names, or one whose start is yet
- * to come).  Returns 0; ENOENT for no such domain; EBUSY if it was
- * built already; ENOMEM, counted in builds_failed, when the host has
- * less free memory than it needs (the domain is then never built). */
+/* Builds the scenario's (not yet started) domain called name now from
+ * free memory.  0; ENOENT: no such domain; EBUSY: built already;
+ * ENOMEM: too little free, counted in builds_failed, never built. */
 int mrx_sim_build(mrx_backend *b, const char *name);
 
 /* MemAvailable below this counts as low (mrx_sim_dom_stats). */
 #define MRX_SIM_LOW_AVAIL_KB    (64 * 1024)
 
-/*
- * Growth lag of risefall workloads, as the end-to-end test measures it:
- * a rising step is needed when it is due and given when MemAvailable
- * is at least STEP + GUARD (a waiting workload then takes it; one that
- * does not wait allocated at once, and is given when the guest has
- * STEP + 24 MiB available again).  steps counts the rising steps of
- * every cycle begun (a cycle begins again after an OOM kill); unserved
- * = steps - served, counted now.  Lags are over the steps served.
- */
+/* Growth lag of risefall workloads, as the e2e measures it: a rising
+ * step is needed when due and given when MemAvailable reaches STEP +
+ * GUARD (tests/e2e/README); steps counts those of every cycle begun,
+ * unserved = steps - served now; lags are over the steps served. */
 typedef struct mrx_sim_lag {
     uint64_t steps, served, unserved;
     uint64_t p50_ms, p95_ms, max_ms;
@@ -424,14 +407,6 @@ uint64_t mrx_sim_digest(const mrx_backend *b);
 
 typedef struct mrx_engine mrx_engine;
 
-/* One line per target change, for logs and for the foreground view. */
-typedef struct mrx_change {
-    uint32_t domid;
-    const char *name;
-    uint64_t old_kb, new_kb;
-    const char *reason;
-} mrx_change;
-
 typedef struct mrx_counters {
     uint64_t ticks;
     uint64_t reallocations;   /* target changes applied */
@@ -448,10 +423,9 @@ void mrx_engine_free(mrx_engine *e);
 int mrx_engine_set_params(mrx_engine *e, const mrx_params *p);
 const mrx_params *mrx_engine_params(const mrx_engine *e);
 
-/* Runtime settings for one domain (`xl membalance set`), by name or
- * domid; they take precedence over the configuration's rules and
- * survive reloads.  Fields left 0 are not changed.  Returns 0, or
- * ENOSPC when there are too many. */
+/* `xl membalance set`: settings for a domain (name or domid) above
+ * the configuration's rules, kept across reloads; 0 fields unchanged.
+ * Returns 0, or ENOSPC when there are too many. */
 int mrx_engine_override(mrx_engine *e, const char *domain,
                         const mrx_rule *r);
 
@@ -471,19 +445,16 @@ int mrx_engine_unset(mrx_engine *e, const char *domain, unsigned keys);
 /* The runtime settings, pattern = the domain they were stored under. */
 const mrx_rule *mrx_engine_overrides(const mrx_engine *e, unsigned *n);
 
-/* Runtime settings kept across restarts in a file of `set` requests:
- * saved atomically (temporary file, fsync, rename) and read back at
- * start.  Load returns 0 (a missing file counts), or EINVAL for a file
- * that does not parse: it is logged, renamed to PATH.bad and nothing
- * of it is applied.  Save returns 0 or an errno value, logged. */
+/* Runtime settings kept across restarts as a file of `set` requests,
+ * saved atomically (tmp, fsync, rename).  Load: 0 (also for no file),
+ * or EINVAL for one that does not parse (renamed PATH.bad, unused). */
 int mrx_settings_save(const mrx_engine *e, const char *path,
                       xentoollog_logger *lg);
 int mrx_settings_load(mrx_engine *e, const char *path,
                       xentoollog_logger *lg);
 
-/* Asks for kb of host memory to be freed (beyond the reserve) for a
- * domain about to be built, until deadline_ms of the backend's clock.
- * A new request replaces the old one; kb == 0 cancels. */
+/* Asks for kb freed beyond the reserve, for a domain about to be built,
+ * until deadline_ms; a new request replaces the old, kb 0 cancels. */
 void mrx_engine_reserve(mrx_engine *e, uint64_t kb, uint64_t deadline_ms);
 /* State of that request: 1 met, 0 pending, -1 timed out or none;
  * *free_kb is what is free beyond the reserve now. */
@@ -492,15 +463,12 @@ int mrx_engine_reserve_state(const mrx_engine *e, uint64_t *free_kb);
 /* One full balancing step.  Returns 0, or <0 if sampling failed. */
 int mrx_engine_tick(mrx_engine *e);
 
-/* Gives every managed domain back the target it had when the engine
- * first saw it: donors first, growers as memory comes free, for up to
- * timeout_ms.  For stopping with --restore-on-exit.  Returns the number
- * of targets set. */
+/* --restore-on-exit: every managed domain back to its first-seen
+ * target (donors first) within timeout_ms.  Returns targets set. */
 unsigned mrx_engine_restore(mrx_engine *e, uint32_t timeout_ms);
 
-/* Gives every domain whose CPU cap the engine changed the cap it had
- * when first seen (at stop, and by a policy switch away from the one
- * that set it).  Returns the number of caps set. */
+/* Every CPU cap the engine changed back to its first-seen value (at
+ * stop, and leaving the policy that set it).  Returns caps set. */
 unsigned mrx_engine_release_caps(mrx_engine *e);
 
 /* The last tick's view: snapshot, decisions and final targets. */
@@ -536,18 +504,15 @@ mrx_ctl *mrx_ctl_listen(const char *path, const char *settings,
 /* The fd to poll: readable when a request, a connection or a deadline
  * wants mrx_ctl_serve(). */
 int mrx_ctl_fd(const mrx_ctl *c);
-/* Does what is ready without blocking: accepts, reads what clients
- * sent, runs each complete request line, closes connections past their
- * deadline, answers the reservations that are met or timed out.  A
- * request received whole takes effect (and is logged) even if its
- * client has gone; only the answer is lost.  Returns 1 while a
+/* Does what is ready without blocking (accept, read, run whole request
+ * lines, even of a client gone since; drop connections past their
+ * deadline; answer reservations met or timed out).  Returns 1 while a
  * reservation is pending (the caller should tick sooner). */
 int mrx_ctl_serve(mrx_ctl *c, mrx_engine *e);
 void mrx_ctl_close(mrx_ctl *c);
 
-/* Checks a request line as the daemon parses it, without running it:
- * for clients, to refuse bad input themselves.  Returns 0, or EINVAL
- * with why filled. */
+/* Checks a request line as the daemon parses it, for clients to refuse
+ * bad input themselves.  Returns 0, or EINVAL with why filled. */
 int mrx_ctl_check(const char *line, char *why, size_t len);
 
 /* Client: sends one request line, waits up to timeout_ms for the
@@ -559,10 +524,8 @@ int mrx_ctl_request(const char *path, const char *req, char *reply,
 /* ------------------------------------------------------------------ */
 /* Status documents, read back by `status` in another process.         */
 
-/* The status document's schema, its top-level "version" key
- * (docs/status-json.md).  Keys may be added within a version; it
- * changes when a key is removed or changes its meaning or unit, and
- * mrx_status_parse refuses any other. */
+/* The status document's "version" (docs/status-json.md): keys may be
+ * added within one; mrx_status_parse refuses any other. */
 #define MRX_STATUS_VERSION 1
 
 typedef struct mrx_status_dom {
@@ -602,31 +565,26 @@ int mrx_status_parse(const char *json, mrx_status *st, char *why,
 void mrx_status_dispose(mrx_status *st);
 
 /* ------------------------------------------------------------------ */
-/* Recording and replay (record.c, replay.c): every tick's sample as   */
-/* one JSON line, played back to an engine with any policy.            */
+/* Recording (a JSON line per tick's sample) and replay of it.         */
 
 #define MRX_RECORD_MAX_BYTES ((uint64_t)64 << 20)  /* then FILE.1 */
 #define MRX_RECORD_MAX_DOMS  4096                  /* per recorded tick */
 
-/* A backend that samples through inner and appends each sample to
- * path (rotated at MRX_RECORD_MAX_BYTES); it owns inner.  NULL (said
- * on lg) when path cannot be opened. */
+/* A backend sampling through inner (which it owns) that appends each
+ * sample to path; NULL, said on lg, when path cannot be opened. */
 mrx_backend *mrx_record_new(mrx_backend *inner, const char *path,
                             xentoollog_logger *lg);
-/* A backend whose samples are the ticks recorded in path, in order
- * (-ENODATA after the last; -EINVAL, said, for a line that does not
- * parse); targets and caps change nothing; waits take no time. */
+/* A backend replaying path's ticks (-ENODATA after the last, -EINVAL,
+ * said, for a bad line); its targets and caps change nothing. */
 mrx_backend *mrx_replay_new(const char *path, xentoollog_logger *lg);
 
 /* ------------------------------------------------------------------ */
-/* History: the last hour of each domain the engine sees (history.c,   */
-/* docs/status-json.md): a point every MRX_HIST_STEP_MS, the newest    */
-/* MRX_HIST_POINTS, and its last MRX_HIST_CHANGES target changes.      */
+/* History: each domain's last hour (docs/status-json.md).             */
 
 #define MRX_HISTORY_VERSION 1
-#define MRX_HIST_STEP_MS    10000
-#define MRX_HIST_POINTS     360
-#define MRX_HIST_CHANGES    64
+#define MRX_HIST_STEP_MS    10000   /* a point this often */
+#define MRX_HIST_POINTS     360     /* the newest kept */
+#define MRX_HIST_CHANGES    64      /* and the last target changes */
 
 typedef struct mrx_hist_point {
     uint64_t t_ms;            /* the backend's clock, as now_ms */
@@ -672,10 +630,8 @@ void mrx_history_dispose(mrx_history *h);
  * on error p is unchanged. */
 int mrx_config_load(const char *path, FILE *report, mrx_params *p);
 
-/* Smallest min= or max= (and default_min) accepted for a domain: a PV
- * Linux guest gives 45 MiB + 2.25% of its maxmem to its kernel before
- * MemTotal (measured on Debian 12's 6.1 kernel under Xen 4.17), so a
- * smaller allocation leaves it nothing to run in. */
+/* Smallest min=, max=, default_min: a PV Linux guest's kernel takes
+ * 45 MiB + 2.25% of maxmem before MemTotal (docs/policies.md). */
 #define MRX_DOMU_FLOOR_KB   (64u * 1024u)
 /* Smallest dom0_min: libxl refuses dom0 targets below 128 MiB
  * (LIBXL_MIN_DOM0_MEM). */
@@ -684,9 +640,8 @@ int mrx_config_load(const char *path, FILE *report, mrx_params *p);
 /* Checks a rule's bounds (floor, min <= max).  Returns 0, or EINVAL
  * with why filled. */
 int mrx_rule_check(const mrx_rule *r, char *why, size_t len);
-/* Checks the parameters' sanity bounds (every rule, default_min,
- * dom0_min, and host_reserve below host_total_kb when it is known,
- * i.e. not 0).  Returns 0, or EINVAL with why filled. */
+/* Checks every rule, default_min, dom0_min, and host_reserve below
+ * host_total_kb (0 = unknown).  Returns 0, or EINVAL with why filled. */
 int mrx_params_check(const mrx_params *p, uint64_t host_total_kb,
                      char *why, size_t len);
 
@@ -704,13 +659,11 @@ int mrx_lock_write_pid(int fd);
 /* The daemon's logger: xentoollog lines to f (dated) and, if use_syslog,
  * to syslog (LOG_DAEMON) too.  Destroy with xtl_logger_destroy(). */
 xentoollog_logger *mrx_logger_new(FILE *f, bool verbose, bool use_syslog);
-/* Also writes the errors (XTL_ERROR and above) to f, e.g. the terminal
- * of a daemon in the foreground that logs to a file; NULL stops it. */
+/* Also writes errors (XTL_ERROR and up) to f; NULL stops it. */
 void mrx_logger_errors_to(xentoollog_logger *lg, FILE *f);
 
-/* Detaches from the terminal (fork, setsid), output to logfile.  The
- * parent returns 1 once the child called mrx_daemon_ready(), or -1 if
- * the child failed; the child returns 0. */
+/* Detaches (fork, setsid), output to logfile.  The child returns 0;
+ * the parent 1 once it called mrx_daemon_ready(1), or -1. */
 int mrx_daemonize(const char *logfile);
 void mrx_daemon_ready(int ok);
 
@@ -729,31 +682,17 @@ const char *mrx_format_kb(uint64_t kb, char *buf, size_t len);
 /* Where the daemon publishes its status document in XenStore. */
 #define MRX_XS_STATUS_DIR       "/tool/membalance"
 
-/* The Xen host through libxenlight (domains, targets, CPU caps) and
- * libxenstore (guest reports, watches, status).  Targets are set with
- * enforce, so a domain's maxmem follows its target; see libxl_sync_ms
- * for how.  NULL, with the reason logged on lg, when either cannot be
- * opened. */
+/* The Xen host through libxenlight (domains, targets with enforce, CPU
+ * caps) and libxenstore (guest reports, watches, status).  NULL, said
+ * on lg, when either cannot be opened. */
 mrx_backend *mrx_xen_new(xentoollog_logger *lg);
 
-/* Validates a guest's report node (its protocol and bounds in
- * guest_report.h and docs/xenstore-paths.md) of text_len bytes, and
- * fills gs (gs->valid true only when every required key parsed and the
- * numbers are consistent): "key=value" pairs separated by single
- * spaces, keys of [a-z0-9_], each at most once; unknown keys are
- * ignored.  static_max_kb and host_total_kb bound the memory numbers
- * (0 = unknown).  Returns 0 or EINVAL with the problem in why. */
+/* Validates a guest's report node of text_len bytes (protocol and
+ * bounds: guest_report.h, docs/xenstore-paths.md) into gs, valid only
+ * when every required key parsed and the numbers agree; static_max_kb
+ * and host_total_kb (0 = unknown) bound them.  0 or EINVAL, why. */
 int mrx_guest_report_parse(const char *text, size_t text_len,
                            uint64_t static_max_kb, uint64_t host_total_kb,
                            mrx_guest_stats *gs, char *why, size_t len);
 
 #endif /* MEMREX_H */
-
-/*
- * Local variables:
- * mode: C
- * c-file-style: "BSD"
- * c-basic-offset: 4
- * indent-tabs-mode: nil
- * End:
- */
