@@ -175,7 +175,8 @@ static uint64_t bound_one(const mrx_dom *d, const mrx_params *p,
     lo = (p->fistpoints & MRX_FIST_NO_FLOOR) ? 0 : low_bound(d);
     t = mrx_clamp(want->target_kb, lo, hi);
     if (t != want->target_kb)
-        mark(o, "clamped");
+        mark(o, t > want->target_kb && d->margin_kb && lo > d->min_kb ?
+             "working set" : "clamped");
     /* under the working-set rule the floor is also a level to grow to
      * (as the budget allows): a guest that uses more keeps its margin,
      * whether or not its policy sees the need */
