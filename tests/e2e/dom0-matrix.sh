@@ -22,7 +22,7 @@
 # then xl-membalance with MX_CONF and --policy P; the risefall hogs go
 # MX_GO_DELAY s after the daemon's start.  Lines (t: seconds since the
 # daemon's start):
-#   E2E-TRACE phase=P t=S free_kb=F ROLE=CUR_KB,TARGET_KB,AVAIL_KB ...
+#   E2E-TRACE phase=P t=S free_kb=F dom0=CUR_KB,TARGET_KB,- ROLE=CUR_KB,TARGET_KB,AVAIL_KB ...
 #   E2E-RESULT mx_phase policy=P go_s=G end_s=E static_kb=S guests=ROLE,...
 #   E2E-RESULT mx_setup policy=P guests_up_s=S daemon_up_s=D
 #   E2E-RESULT mx_lag policy=P guest=ROLE step=K need_s=U lag_ms=L alloc_ms=A
@@ -284,7 +284,7 @@ mx_phase() {
     trace=/run/mx-$P.trace
     : > "$trace"
     t0=$(up)
-    lines=""
+    lines="dom0=0"
     for role in $MX_ROLES; do
         lines="$lines $role=${MXD[$role]:-0}"
     done
@@ -468,6 +468,11 @@ mx_verdict_lag() {
     minfree=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^free_kb=/) print substr($i, 9) }' "$trace" |
               awk 'BEGIN { m = "" } /^[0-9]+$/ { if (m == "" || $1 < m) m = $1 } !/^[0-9]+$/ { bad = 1 }
                    END { print (bad || m == "") ? "none" : m }')
+    # below the reserve: the samples around the lowest, to tell whose
+    # allocation (dom0's too) took the memory
+    if [ "$minfree" != none ] && [ "$minfree" -lt "$MX_RESERVE_KB" ]; then
+        grep -B 3 -A 2 "free_kb=$minfree " "$trace" | head -n 6 | sed 's/^/  free-dip| /'
+    fi
     read -r n p50 p95 max <<< "$stats"
     result mx_growth "policy=$P n=$n p50_ms=$p50 p95_ms=$p95 max_ms=$max unserved=$unserved not_due=$nd" \
         "alloc_p50_ms=$alloc min_free_kb=$minfree reserve_kb=$MX_RESERVE_KB free_samples=$nfree summaries=$summ"

@@ -185,6 +185,17 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
         rc = -EIO;
         goto out;
     }
+    /*
+     * Free memory at once after the allocations, before the XenStore
+     * reads (hundreds of ms under load): a balloon that moves between
+     * the two is then counted as where it was at the list, its pages
+     * neither free nor given twice.  Read after a slow gap, a donor's
+     * pages freed meanwhile were given away while the donor, its new
+     * target above where it had got to, grew back into them.
+     */
+    rc = host_memory(x, s);
+    if (rc)
+        goto out;
     ids = calloc(nb ? (size_t)nb : 1, sizeof(*ids));
     if (!ids) {
         xtl_log(x->b.lg, XTL_ERROR, ENOMEM, XEN, "domain list");
@@ -210,10 +221,6 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
             goto out;
     }
     mrx__xt_sync(x->xt, s->now_ms, false);
-    /* Free memory after the allocations: a balloon that grows between
-     * the two reads is then counted twice (its pages taken from free,
-     * and still to come), never in neither. */
-    rc = host_memory(x, s);
 
 out:
     if (info)
