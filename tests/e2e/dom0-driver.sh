@@ -156,19 +156,32 @@ mkdir -p /usr/local/sbin /usr/local/lib
 cp -a "$E2E"/bin/. /usr/local/sbin/
 cp -a "$E2E"/lib/. /usr/local/lib/
 ldconfig
+from="from the build tree"
+if [ -d "$E2E/debs" ]; then
+    # the Debian packages (run-e2e.sh --debs), as an operator installs them
+    if dpkg -i "$E2E"/debs/libmemrex0_*.deb "$E2E"/debs/xl-membalance_*.deb \
+        > /run/dpkg.out 2>&1; then
+        from="from the packages $(dpkg-query -W -f '${Package} ${Version}; ' \
+            libmemrex0 xl-membalance)guests' agent from $(cat "$E2E/agent-from")"
+    else
+        sed 's/^/  dpkg| /' /run/dpkg.out
+        missing="$missing packages(dpkg -i failed)"
+    fi
+fi
 cp "$E2E/membalance-e2e.conf" "$CONF"
 cp "$E2E/membalance-matrix.conf" "$MX_CONF"
 have_mb=0
-if [ -x /usr/local/sbin/xl-membalance ]; then
-    if ldd /usr/local/sbin/xl-membalance | grep -q 'not found'; then
-        ldd /usr/local/sbin/xl-membalance
+MB=$(command -v xl-membalance || true)
+if [ -n "$MB" ]; then
+    if ldd "$MB" | grep -q 'not found'; then
+        ldd "$MB"
         missing="$missing libraries-of-xl-membalance"
     else
         have_mb=1
     fi
 fi
 if [ -z "$missing" ]; then
-    pass product_binaries "xl-membalance, libmemrex and memrex-agent installed"
+    pass product_binaries "xl-membalance ($MB), libmemrex and memrex-agent installed $from"
 else
     fail product_binaries "missing from the build: $missing"
 fi

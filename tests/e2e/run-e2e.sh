@@ -9,6 +9,11 @@
 #
 # Usage: run-e2e.sh --builddir DIR [--cache DIR] [--timeout SECS]
 #                   [--accel tcg|kvm] [--logdir DIR] [--xl PATCHED_XL]
+#                   [--debs DIR]
+#
+# --debs DIR: dom0 installs libmemrex0 and xl-membalance from the Debian
+# packages in DIR (tests/debian.sh --out DIR) and the guests get the
+# memrex-agent of its package; without it, the build tree's binaries.
 #
 # Exit status 0 only if every assertion passed and the driver's E2E-DONE
 # line was seen.
@@ -26,6 +31,7 @@ TIMEOUT=2600
 ACCEL=tcg
 LOGDIR=""
 XL_PATCHED=""
+DEBS=""
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${E2E_SECMIRROR:-http://deb.debian.org/debian-security}
 QEMU_MEM=${E2E_QEMU_MEM:-4096}
@@ -59,11 +65,16 @@ while [ $# -gt 0 ]; do
     --accel) ACCEL=${2:?}; shift 2 ;;
     --logdir) LOGDIR=${2:?}; shift 2 ;;
     --xl) XL_PATCHED=${2:?}; shift 2 ;;
+    --debs) DEBS=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) echo "run-e2e.sh: unknown argument '$1'" >&2; usage ;;
     esac
 done
 [ -n "$BUILDDIR" ] || usage
+if [ -n "$DEBS" ]; then
+    [ -d "$DEBS" ] || die "--debs $DEBS is not a directory"
+    DEBS=$(cd "$DEBS" && pwd)
+fi
 [ -d "$BUILDDIR" ] || die "--builddir $BUILDDIR is not a directory"
 BUILDDIR=$(cd "$BUILDDIR" && pwd)
 case "$ACCEL" in
@@ -80,7 +91,7 @@ if [ "$(id -u)" != 0 ]; then
     command -v sudo >/dev/null || die "must run as root (debootstrap, chroot)"
     exec sudo -E "$0" --builddir "$BUILDDIR" ${CACHE:+--cache "$CACHE"} \
         --timeout "$TIMEOUT" --accel "$ACCEL" ${LOGDIR:+--logdir "$LOGDIR"} \
-        ${XL_PATCHED:+--xl "$XL_PATCHED"}
+        ${XL_PATCHED:+--xl "$XL_PATCHED"} ${DEBS:+--debs "$DEBS"}
 fi
 
 TEMP_CACHE=""
@@ -251,6 +262,23 @@ MB_BIN=$(find_prog tools/xl xl-membalance)
 # libraries of a matching build
 AGENT_BIN=$(find_prog tools/memrex-agent memrex-agent-static)
 [ -n "$AGENT_BIN" ] || AGENT_BIN=$(find_prog tools/memrex-agent memrex-agent)
+if [ -n "$DEBS" ]; then
+    # the packages instead: dom0 installs the first two with dpkg, the
+    # guests get the agent of the third with the libraries it names
+    mkdir -p "$PAY/debs"
+    for pkg in libmemrex0 xl-membalance memrex-agent; do
+        deb=$(ls "$DEBS/${pkg}"_*.deb 2>/dev/null | head -n 1)
+        [ -n "$deb" ] || die "--debs $DEBS has no ${pkg}_*.deb (tests/debian.sh --out $DEBS)"
+        cp "$deb" "$PAY/debs/"
+    done
+    dpkg-deb -x "$PAY"/debs/memrex-agent_*.deb "$WORK/agent-deb" ||
+        die "cannot unpack the memrex-agent package"
+    AGENT_BIN=$WORK/agent-deb/usr/sbin/memrex-agent
+    is_elf "$AGENT_BIN" || die "the memrex-agent package has no usr/sbin/memrex-agent"
+    basename "$PAY"/debs/memrex-agent_*.deb > "$PAY/agent-from"
+    MB_BIN=""
+    say "packages: $(cd "$PAY/debs" && ls | tr '\n' ' ')"
+fi
 LIBDIR=$BUILDDIR/tools/libmemrex/.libs
 # setmem-bench times the daemon's own path: it links libmemrex.
 [ -e "$LIBDIR/libmemrex.so" ] ||
@@ -261,11 +289,11 @@ gcc $CFLAGS -I"$HERE/../../tools/libmemrex" -o "$PAY/bin/setmem-bench" \
     -lxenstore -lxentoollog || die "cannot compile setmem-bench.c (libxen-dev 4.17)"
 if [ -n "$MB_BIN" ]; then
     cp "$MB_BIN" "$PAY/bin/xl-membalance"
+    cp -a "$LIBDIR"/libmemrex.so* "$PAY/lib/"
     say "xl-membalance: $MB_BIN"
-else
+elif [ -z "$DEBS" ]; then
     echo xl-membalance >> "$PAY/missing"
 fi
-cp -a "$LIBDIR"/libmemrex.so* "$PAY/lib/"
 # The patched xl: dom0 runs the scenario with it (xl_membalance_patched,
 # xl_create_reserves); without --xl those verdicts fail.
 if [ -n "${XL_PATCHED:-}" ]; then
