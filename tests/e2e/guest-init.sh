@@ -56,6 +56,12 @@ SLA_FILE=/run/sla-metric
 say() { echo "GUEST-E2E $role $*"; }
 
 say "up kernel=$(uname -r) $(grep MemTotal /proc/meminfo | tr -s ' ')"
+# what the kernel offers a balancer beyond the report: memory stall and
+# proactive reclaim (cgroup v2 memory.reclaim at the root)
+mkdir -p /sys/fs/cgroup
+mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
+say "kernel psi=$([ -r /proc/pressure/memory ] && echo yes || echo no)" \
+    "memory.reclaim=$([ -e /sys/fs/cgroup/memory.reclaim ] && echo yes || echo no)"
 
 agent_sla=""
 if [ "$role" = steady ] || [ -n "$sla" ]; then
