@@ -170,6 +170,35 @@ static int add_dom(xen *x, mrx_snapshot *s, const libxl_dominfo *info)
     return 0;
 }
 
+/*
+ * Free memory and the allocations are two hypercalls, and balloons move
+ * between them (dom0 may be descheduled there for tens of ms): a donor's
+ * pages freed after the list count as free while it still holds them,
+ * and a new target above where it got to gives them twice.  So free
+ * memory is read between two lists and each domain is counted at the
+ * lower of its two allocations: free + the allocations then never
+ * exceeds what the host has (each balloon moves one way in so short a
+ * window), and nothing moved, it is exact.
+ */
+static void lowest_allocations(xen *x, libxl_dominfo *info, int nb)
+{
+    libxl_dominfo *again;
+    int nb2 = 0, i, j;
+
+    again = libxl_list_domain(x->ctx, &nb2);
+    if (!again)
+        return;                  /* the first list stands */
+    for (i = 0, j = 0; i < nb; i++) {
+        /* both lists are in domid order */
+        while (j < nb2 && again[j].domid < info[i].domid)
+            j++;
+        if (j < nb2 && again[j].domid == info[i].domid &&
+            again[j].current_memkb < info[i].current_memkb)
+            info[i].current_memkb = again[j].current_memkb;
+    }
+    libxl_dominfo_list_free(again, nb2);
+}
+
 static int xen_sample(mrx_backend *b, mrx_snapshot *s)
 {
     xen *x = (xen *)b;
@@ -185,17 +214,10 @@ static int xen_sample(mrx_backend *b, mrx_snapshot *s)
         rc = -EIO;
         goto out;
     }
-    /*
-     * Free memory at once after the allocations, before the XenStore
-     * reads (hundreds of ms under load): a balloon that moves between
-     * the two is then counted as where it was at the list, its pages
-     * neither free nor given twice.  Read after a slow gap, a donor's
-     * pages freed meanwhile were given away while the donor, its new
-     * target above where it had got to, grew back into them.
-     */
     rc = host_memory(x, s);
     if (rc)
         goto out;
+    lowest_allocations(x, info, nb);
     ids = calloc(nb ? (size_t)nb : 1, sizeof(*ids));
     if (!ids) {
         xtl_log(x->b.lg, XTL_ERROR, ENOMEM, XEN, "domain list");
