@@ -80,14 +80,14 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     if (d->gs.valid) {
         mrx__json_str(g, "guest");
         yajl_gen_map_open(g);
-        mrx__json_kv_u(g, "total_kb", d->gs.total_kb);
-        mrx__json_kv_u(g, "free_kb", d->gs.free_kb);
-        mrx__json_kv_u(g, "available_kb", d->gs.available_kb);
-        mrx__json_kv_u(g, "committed_kb", d->gs.committed_kb);
-        mrx__json_kv_u(g, "swap_total_kb", d->gs.swap_total_kb);
-        mrx__json_kv_u(g, "swap_free_kb", d->gs.swap_free_kb);
-        mrx__json_kv_u(g, "load1", d->gs.load1);
-        mrx__json_kv_u(g, "seq", d->gs.seq);
+        mrx__json_kv_u(g, key_name[K_TOTAL], d->gs.total_kb);
+        mrx__json_kv_u(g, key_name[K_FREE], d->gs.free_kb);
+        mrx__json_kv_u(g, key_name[K_AVAILABLE], d->gs.available_kb);
+        mrx__json_kv_u(g, key_name[K_COMMITTED], d->gs.committed_kb);
+        mrx__json_kv_u(g, key_name[K_SWAP_TOTAL], d->gs.swap_total_kb);
+        mrx__json_kv_u(g, key_name[K_SWAP_FREE], d->gs.swap_free_kb);
+        mrx__json_kv_u(g, key_name[K_LOAD1], d->gs.load1);
+        mrx__json_kv_u(g, key_name[K_SEQ], d->gs.seq);
         if (d->gs.psi) {
             mrx__json_kv_u(g, key_name[K_PSI_SOME10], d->gs.psi_some10);
             mrx__json_kv_u(g, key_name[K_PSI_SOME60], d->gs.psi_some60);
