@@ -17,7 +17,8 @@
 #                               stopped; e2e/go "stop" stops it
 #   e2e.mb=N          MiB (hog, moderate, steady)
 #   e2e.hog=SPEC      BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD (wait, nowait)
-#   e2e.deadline=S    seconds after which memhog gives up on a step
+#   e2e.deadline=S[:J] seconds after which memhog gives up on a step (a
+#                     step cut less than J s after it came due is not judged)
 #   e2e.sla=N         write N as the SLA metric every second and give it
 #                     to the agent (--sla-file)
 # A steady guest's agent also reads its SLA metric from e2e/sla while

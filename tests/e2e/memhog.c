@@ -10,7 +10,8 @@
  *
  *   memhog -m MIB [-s STEP_MIB] [-d DELAY_MS] [-g GUARD_MIB]
  *          [-H HOLD_S] [-r] [-t TAG]
- *   memhog -R BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD [-D DEADLINE_S] [-t TAG]
+ *   memhog -R BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD [-D DEADLINE_S[:JUDGE_S]]
+ *          [-t TAG]
  *
  * Progress lines on stdout (one per step, then every few seconds):
  *   MEMHOG <tag> step held_mib=N avail_mib=M
@@ -41,9 +42,11 @@
  * (A: how long allocating and touching the step took, the guest's own
  * speed; within L for a non-waiting rise, after it for a waiting one)
  *   MEMHOG <tag> rf-phase fall|idle|deadline held_mib=N
- *   MEMHOG <tag> steps=N served=S unserved=U not_due=V
+ *   MEMHOG <tag> steps=N served=S unserved=U not_due=V late=L
  * (V of the unserved steps never came due: a waiting rise still stuck
- * on an earlier one, or a rise the deadline ended first)
+ * on an earlier one, or a rise the deadline ended first; and the L
+ * "late" ones the deadline cut less than JUDGE_S after they came due,
+ * which had not had the time their lag is allowed)
  *
  * Linked statically so it runs in a guest initramfs with no libraries.
  *
@@ -106,7 +109,7 @@ static void usage(void)
     fprintf(stderr, "usage: memhog -m MIB [-s STEP_MIB] [-d DELAY_MS] "
             "[-g GUARD_MIB] [-H HOLD_S] [-r] [-t TAG]\n"
             "       memhog -R BASE:PEAK:STEP:PERIOD_S:HOLD_S:GUARD "
-            "[-D DEADLINE_S] [-t TAG]\n"
+            "[-D DEADLINE_S[:JUDGE_S]] [-t TAG]\n"
             "  -H -1 (default) holds forever\n");
     exit(2);
 }
@@ -218,10 +221,10 @@ static unsigned long rf_served(const rf_state *h, double *due,
  * steps allocated, served those whose lag was measured.
  */
 static int run_risefall(const risefall *rf, double deadline_s,
-                        const char *tag)
+                        double judge_s, const char *tag)
 {
     unsigned long nsteps = (rf->peak - rf->base + rf->step - 1) / rf->step;
-    unsigned long taken = 0, served = 0, not_due, k;
+    unsigned long taken = 0, served = 0, not_due, late = 0, late_taken = 0, k;
     unsigned long guard = rf->guard ? rf->guard : RF_MEASURE_GUARD;
     double *due = calloc(nsteps + 1, sizeof(*due));
     double *due_up = calloc(nsteps + 1, sizeof(*due_up));
@@ -295,10 +298,19 @@ static int run_risefall(const risefall *rf, double deadline_s,
     }
 
     printf("MEMHOG %s rf-phase %s held_mib=%lu\n", tag, why, h.held);
-    for (k = 0, not_due = 0; k < nsteps; k++)
+    /* a step the deadline cut less than judge_s after it came due had
+     * not had the time the lag is allowed: not judged, as one not due */
+    for (k = 0; k < nsteps && !strcmp(why, "deadline"); k++)
+        if (due[k] && t - due[k] < judge_s) {
+            due[k] = 0;
+            late++;
+            if (k < taken)      /* (one not taken counts below) */
+                late_taken++;
+        }
+    for (k = 0, not_due = late_taken; k < nsteps; k++)
         not_due += k >= taken && !due[k];
-    printf("MEMHOG %s steps=%lu served=%lu unserved=%lu not_due=%lu\n", tag,
-           nsteps, served, nsteps - served, not_due);
+    printf("MEMHOG %s steps=%lu served=%lu unserved=%lu not_due=%lu "
+           "late=%lu\n", tag, nsteps, served, nsteps - served, not_due, late);
     /* fall: one step every period (at once after a deadline) */
     while (h.n > (rf->base ? 1UL : 0UL)) {
         if (strcmp(why, "deadline")) {
@@ -325,7 +337,8 @@ int main(int argc, char **argv)
     char **chunks;
     unsigned long *sizes;
     unsigned long held = 0, n = 0, i;
-    double t0, last_wait = 0, deadline = 0;
+    double t0, last_wait = 0, deadline = 0, judge = 0;
+    char *end;
     unsigned char gen = 1;
     const char *rfspec = NULL;
     risefall rf;
@@ -340,7 +353,11 @@ int main(int argc, char **argv)
         case 'r': release = 1; break;
         case 't': tag = optarg; break;
         case 'R': rfspec = optarg; break;
-        case 'D': deadline = strtod(optarg, NULL); break;
+        case 'D':
+            deadline = strtod(optarg, &end);
+            if (*end == ':')
+                judge = strtod(end + 1, NULL);
+            break;
         default: usage();
         }
     }
@@ -350,7 +367,7 @@ int main(int argc, char **argv)
             usage();
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
-        return run_risefall(&rf, deadline, tag);
+        return run_risefall(&rf, deadline, judge, tag);
     }
     if (!target || !step)
         usage();
