@@ -41,6 +41,40 @@ static void kv_b(yajl_gen g, const char *k, bool v)
     yajl_gen_bool(g, v);
 }
 
+/* The guest's report as the status shows it, under the report's own
+ * key names; the stall keys only where the kernel has PSI. */
+static void guest_object(yajl_gen g, const mrx_guest_stats *gs)
+{
+    const struct {
+        unsigned key;
+        uint64_t v;
+        bool psi;
+    } kv[] = {
+        { K_TOTAL, gs->total_kb, false },
+        { K_FREE, gs->free_kb, false },
+        { K_AVAILABLE, gs->available_kb, false },
+        { K_COMMITTED, gs->committed_kb, false },
+        { K_SWAP_TOTAL, gs->swap_total_kb, false },
+        { K_SWAP_FREE, gs->swap_free_kb, false },
+        { K_LOAD1, gs->load1, false },
+        { K_SEQ, gs->seq, false },
+        { K_PSI_SOME10, gs->psi_some10, true },
+        { K_PSI_SOME60, gs->psi_some60, true },
+        { K_PSI_FULL10, gs->psi_full10, true },
+        { K_PSI_FULL60, gs->psi_full60, true },
+        { K_PSI_SOME_US, gs->psi_some_us, true },
+        { K_PSI_FULL_US, gs->psi_full_us, true },
+    };
+    size_t i;
+
+    mrx__json_str(g, "guest");
+    yajl_gen_map_open(g);
+    for (i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        if (!kv[i].psi || gs->psi)
+            mrx__json_kv_u(g, key_name[kv[i].key], kv[i].v);
+    yajl_gen_map_close(g);
+}
+
 /* The lowest target the domain can be given now: the plan's floor
  * (min and working set) or its policy's own, within its ceiling. */
 static uint64_t effective_floor(const mrx_dom *d, const mrx_decision *o)
@@ -77,27 +111,8 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     mrx__json_kv_u(g, "used_kb", d->used_kb);
     mrx__json_kv_u(g, "margin_kb", d->margin_kb);
     kv_b(g, "stuck", d->stuck);
-    if (d->gs.valid) {
-        mrx__json_str(g, "guest");
-        yajl_gen_map_open(g);
-        mrx__json_kv_u(g, key_name[K_TOTAL], d->gs.total_kb);
-        mrx__json_kv_u(g, key_name[K_FREE], d->gs.free_kb);
-        mrx__json_kv_u(g, key_name[K_AVAILABLE], d->gs.available_kb);
-        mrx__json_kv_u(g, key_name[K_COMMITTED], d->gs.committed_kb);
-        mrx__json_kv_u(g, key_name[K_SWAP_TOTAL], d->gs.swap_total_kb);
-        mrx__json_kv_u(g, key_name[K_SWAP_FREE], d->gs.swap_free_kb);
-        mrx__json_kv_u(g, key_name[K_LOAD1], d->gs.load1);
-        mrx__json_kv_u(g, key_name[K_SEQ], d->gs.seq);
-        if (d->gs.psi) {
-            mrx__json_kv_u(g, key_name[K_PSI_SOME10], d->gs.psi_some10);
-            mrx__json_kv_u(g, key_name[K_PSI_SOME60], d->gs.psi_some60);
-            mrx__json_kv_u(g, key_name[K_PSI_FULL10], d->gs.psi_full10);
-            mrx__json_kv_u(g, key_name[K_PSI_FULL60], d->gs.psi_full60);
-            mrx__json_kv_u(g, key_name[K_PSI_SOME_US], d->gs.psi_some_us);
-            mrx__json_kv_u(g, key_name[K_PSI_FULL_US], d->gs.psi_full_us);
-        }
-        yajl_gen_map_close(g);
-    }
+    if (d->gs.valid)
+        guest_object(g, &d->gs);
     if (d->cpu_cap >= 0)
         mrx__json_kv_u(g, "cpu_cap", (uint64_t)d->cpu_cap);
     kv_s(g, "last", r && r->last[0] ? r->last : "");
