@@ -105,8 +105,7 @@ static void gen_points(yajl_gen g, const mrx_hist *h)
         mrx__json_kv_u(g, "used_kb", p->used_kb);
         mrx__json_kv_u(g, "demand_kb", p->demand_kb);
         mrx__json_kv_u(g, "psi_some10", p->psi_some10);
-        mrx__json_str(g, "distress");
-        yajl_gen_bool(g, p->distress);
+        mrx__json_kv_b(g, "distress", p->distress);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);

@@ -60,6 +60,12 @@ void mrx__json_kv_u(yajl_gen g, const char *k, uint64_t v)
     yajl_gen_integer(g, (long long)v);
 }
 
+void mrx__json_kv_b(yajl_gen g, const char *k, bool v)
+{
+    mrx__json_str(g, k);
+    yajl_gen_bool(g, v);
+}
+
 char *mrx__json_take(yajl_gen g)
 {
     const unsigned char *buf;

@@ -28,6 +28,7 @@ bool mrx__json_b(yajl_val v, const char *k);
 /* The writers' side (status_json.c, history.c, record.c). */
 void mrx__json_str(yajl_gen g, const char *s);
 void mrx__json_kv_u(yajl_gen g, const char *k, uint64_t v);
+void mrx__json_kv_b(yajl_gen g, const char *k, bool v);
 /* The document g made, as a string the caller frees (NULL when out of
  * memory); frees g. */
 char *mrx__json_take(yajl_gen g);

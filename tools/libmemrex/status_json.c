@@ -35,12 +35,6 @@ static void kv_s(yajl_gen g, const char *k, const char *v)
     mrx__json_str(g, v);
 }
 
-static void kv_b(yajl_gen g, const char *k, bool v)
-{
-    mrx__json_str(g, k);
-    yajl_gen_bool(g, v);
-}
-
 /* The guest's report as the status shows it, under the report's own
  * key names; the stall keys only where the kernel has PSI. */
 static void guest_object(yajl_gen g, const mrx_guest_stats *gs)
@@ -94,7 +88,7 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     yajl_gen_map_open(g);
     mrx__json_kv_u(g, "domid", d->domid);
     kv_s(g, "name", d->name);
-    kv_b(g, "managed", d->managed);
+    mrx__json_kv_b(g, "managed", d->managed);
     kv_s(g, "policy", d->policy[0] ? d->policy : mrx_engine_params(e)->policy);
     mrx__json_kv_u(g, "current_kb", d->current_kb);
     mrx__json_kv_u(g, "target_kb", o ? o->target_kb : d->target_kb);
@@ -104,13 +98,13 @@ static void gen_dom(yajl_gen g, const mrx_engine *e, const mrx_dom *d,
     mrx__json_kv_u(g, "static_max_kb", d->static_max_kb);
     mrx__json_kv_u(g, "weight", d->weight);
     mrx__json_kv_u(g, "demand_kb", d->gs.valid ? d->gs.committed_kb : 0);
-    kv_b(g, "agent", d->gs.valid);
-    kv_b(g, "pressure", d->distress);
-    kv_b(g, "distress", d->distress);
+    mrx__json_kv_b(g, "agent", d->gs.valid);
+    mrx__json_kv_b(g, "pressure", d->distress);
+    mrx__json_kv_b(g, "distress", d->distress);
     mrx__json_kv_u(g, "offset_kb", d->offset_kb);
     mrx__json_kv_u(g, "used_kb", d->used_kb);
     mrx__json_kv_u(g, "margin_kb", d->margin_kb);
-    kv_b(g, "stuck", d->stuck);
+    mrx__json_kv_b(g, "stuck", d->stuck);
     if (d->gs.valid)
         guest_object(g, &d->gs);
     if (d->cpu_cap >= 0)
